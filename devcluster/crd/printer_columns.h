@@ -1,0 +1,34 @@
+// Server-side Table output (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`) for custom
+// resources, from a CRD version's `additionalPrinterColumns`, the way apiextensions-apiserver's
+// tableconvertor does it: a NAME column first, then each column (jsonPath evaluated with the
+// client-go JSONPath subset: fields, [n], [*], ['key']), `date` columns as the apiserver
+// renders them, priority carried through, and the default AGE column when the CRD declares none.
+// Pure functions; safe from any thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/status.h"
+
+namespace aidi::devcluster {
+
+// Evaluates a printer-column JSONPath (".status.phase", ".spec.stages[*].name") on `object`.
+// Returns the matched values (empty when the path finds nothing). InvalidArgument on a bad path.
+StatusOr<std::vector<nlohmann::json>> EvalJsonPath(const nlohmann::json& object,
+                                                   const std::string& path);
+
+// The Table's columnDefinitions for a CRD version (`version` is one entry of spec.versions).
+nlohmann::json TableColumnsFor(const nlohmann::json& version);
+
+// One row's cells for `object`, matching TableColumnsFor(version). `now` renders ages.
+nlohmann::json TableCellsFor(const nlohmann::json& version, const nlohmann::json& object,
+                             Clock::WallTime now);
+
+// "5s", "3m", "2d4h", ... as k8s.io/apimachinery/pkg/util/duration.HumanDuration.
+std::string HumanDuration(std::chrono::seconds d);
+
+}  // namespace aidi::devcluster

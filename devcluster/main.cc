@@ -1,0 +1,190 @@
+// aidi-devcluster: a single-process Kubernetes API server for tests and the one-machine demo.
+// See devcluster/README.md for what it serves and how faithfully.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "base/log.h"
+#include "devcluster/api_server.h"
+#include "devcluster/http/http_server.h"
+#include "devcluster/http/tls_certs.h"
+#include "devcluster/kubeconfig.h"
+#include "devcluster/store.h"
+#include "devcluster/wal.h"
+
+namespace {
+
+std::atomic<int> g_signal{0};
+
+void OnSignal(int sig) { g_signal = sig; }
+
+std::string RandomToken() {
+  std::random_device rd;
+  static const char kHex[] = "0123456789abcdef";
+  std::string t;
+  for (int i = 0; i < 48; ++i) t += kHex[rd() % 16];
+  return t;
+}
+
+bool SplitHostPort(const std::string& hp, std::string* host, int* port) {
+  auto colon = hp.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = hp.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  try {
+    std::size_t used = 0;
+    *port = std::stoi(hp.substr(colon + 1), &used);
+    return used == hp.size() - colon - 1 && *port >= 0 && *port <= 65535 && !host->empty();
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace aidi;
+  using namespace aidi::devcluster;
+  CLI::App app{
+      "aidi-devcluster: a single-process Kubernetes API server (discovery, CRDs, watch, "
+      "patches, tables, OpenAPI, garbage collection) that kubectl and client libraries drive "
+      "as they would a real cluster."};
+  std::string listen = "127.0.0.1:6443";
+  std::string kubeconfig_out;
+  std::string state_dir;
+  std::size_t watch_history = 1000;
+  bool tls = false;
+  bool enable_faults = false;
+  std::string token;
+  std::string log_level = "info";
+  int bookmark_seconds = 5;
+  app.add_option("--listen", listen, "HOST:PORT to serve on; port 0 picks a free port")
+      ->capture_default_str();
+  app.add_option("--kubeconfig-out", kubeconfig_out,
+                 "write a kubeconfig for this server here once it is serving")
+      ->required();
+  app.add_option("--state-dir", state_dir,
+                 "keep every acknowledged write here (WAL + snapshot) and recover it on start; "
+                 "without it, state lives in memory only");
+  app.add_option("--watch-history", watch_history,
+                 "watch events kept per resource; older resourceVersions get 410 Expired")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  app.add_flag("--tls", tls, "serve HTTPS with a generated CA (its certificate goes in the kubeconfig)");
+  app.add_flag("--enable-faults", enable_faults,
+               "serve the test-only fault injection endpoints under /devcluster/");
+  app.add_option("--token", token, "bearer token to require (default: a random one)");
+  app.add_option("--bookmark-interval", bookmark_seconds,
+                 "seconds between BOOKMARK events on idle watches that allow them")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  log::SetComponent("devcluster");
+  log::Level level;
+  if (!log::ParseLevel(log_level, &level)) {
+    std::fprintf(stderr, "aidi-devcluster: --log-level must be debug, info, warn or error\n");
+    return 2;
+  }
+  log::SetLevel(level);
+  std::string host;
+  int port = 0;
+  if (!SplitHostPort(listen, &host, &port)) {
+    std::fprintf(stderr, "aidi-devcluster: --listen %s: expected HOST:PORT, e.g. 127.0.0.1:0\n",
+                 listen.c_str());
+    return 2;
+  }
+  if (token.empty()) token = RandomToken();
+
+  Store store(watch_history);
+  std::unique_ptr<Wal> wal;
+  if (!state_dir.empty()) {
+    Wal::Recovered recovered;
+    auto opened = Wal::Open(state_dir, &recovered);
+    if (!opened.ok()) {
+      log::Error("cannot open state directory", {{"dir", state_dir}, {"error", opened.status().message()}});
+      return 1;
+    }
+    wal = std::move(opened).value();
+    for (auto& o : recovered.objects) store.Restore(o);
+    store.FinishRestore(recovered.max_rv);
+    store.AttachWal(wal.get());
+    log::Info("recovered state", {{"dir", state_dir},
+                                  {"objects", recovered.objects.size()},
+                                  {"resourceVersion", recovered.max_rv},
+                                  {"walRecords", recovered.records_replayed},
+                                  {"droppedTornRecord", recovered.dropped_torn_record}});
+  }
+
+  ApiServerOptions opts;
+  opts.token = token;
+  opts.enable_faults = enable_faults;
+  opts.bookmark_interval = std::chrono::seconds(bookmark_seconds);
+  ApiServer api(opts, store);
+
+  http::ServerOptions server_opts;
+  server_opts.host = host;
+  server_opts.port = port;
+  std::string ca_pem;
+  if (tls) {
+    std::vector<std::string> hosts;
+    if (host != "0.0.0.0" && host != "::") hosts.push_back(host);
+    auto certs = http::GenerateCerts(hosts);
+    if (!certs.ok()) {
+      log::Error("cannot generate TLS certificates", {{"error", certs.status().message()}});
+      return 1;
+    }
+    ca_pem = certs->ca_cert_pem;
+    server_opts.tls = http::TlsConfig{certs->server_cert_pem, certs->server_key_pem};
+  }
+  http::HttpServer server([&api](const http::Request& req, http::ResponseWriter& w) { api.Handle(req, w); });
+  Status started = server.Start(server_opts);
+  if (!started.ok()) {
+    log::Error("cannot listen", {{"listen", listen}, {"error", started.message()}});
+    return 1;
+  }
+  std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (host == "0.0.0.0") url_host = "127.0.0.1";
+  if (host == "::") url_host = "[::1]";
+  const std::string address = url_host + ":" + std::to_string(server.port());
+  // The address is only known after binding; discovery reports it.
+  api.SetServerAddress(address);
+  Status init = api.Init();
+  if (!init.ok()) {
+    log::Error("cannot initialise the API server", {{"error", init.message()}});
+    return 1;
+  }
+  KubeconfigData kc{std::string(tls ? "https://" : "http://") + address, token, ca_pem};
+  api.SetTokenRotatedCallback([&kubeconfig_out, kc](const std::string& fresh) mutable {
+    kc.token = fresh;
+    Status s = WriteKubeconfig(kubeconfig_out, kc);
+    if (!s.ok()) log::Error("cannot rewrite kubeconfig", {{"error", s.message()}});
+  });
+  // The kubeconfig appears only once requests are served: its presence means "ready".
+  Status wrote = WriteKubeconfig(kubeconfig_out, kc);
+  if (!wrote.ok()) {
+    log::Error("cannot write kubeconfig", {{"path", kubeconfig_out}, {"error", wrote.message()}});
+    return 1;
+  }
+  log::Info("serving", {{"server", kc.server}, {"kubeconfig", kubeconfig_out}, {"tls", tls},
+                        {"stateDir", state_dir.empty() ? "(memory)" : state_dir},
+                        {"watchHistory", watch_history}, {"faults", enable_faults},
+                        {"token", log::Redact(token)}});
+
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  while (g_signal == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  log::Info("shutting down", {{"signal", g_signal.load()}});
+  api.Stop();
+  server.Stop();
+  log::Info("stopped");
+  return 0;
+}

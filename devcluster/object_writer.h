@@ -1,0 +1,45 @@
+// The rules every write follows, whatever the verb: how a new object is completed and checked
+// on create (server-set metadata, defaults, schema pruning and validation), and how an updated
+// object is reconciled with the stored one (optimistic concurrency, status subresource split,
+// immutable metadata, finalizer rules, generation). Used by create, update, patch, apply and
+// the server's own internal writes, so they all agree. Pure functions of their inputs.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "devcluster/resource_type.h"
+#include "devcluster/store.h"
+#include "kube/core/api_status.h"
+
+namespace aidi::devcluster {
+
+enum class FieldValidation { kIgnore, kWarn, kStrict };
+
+struct WriteContext {
+  const ResourceType& rt;
+  Clock::WallTime now;
+  FieldValidation field_validation = FieldValidation::kWarn;
+  std::vector<std::string>* warnings = nullptr;  // unknown-field warnings (Warn mode)
+};
+
+// Completes and validates an object for create. `body` already carries the final
+// namespace and name (the caller checked them against the URL and applied generateName).
+std::variant<kube::ApiError, nlohmann::json> PrepareCreate(const WriteContext& wc, nlohmann::json body);
+
+// Reconciles `incoming` (from PUT, PATCH or apply) with the stored `current`; `subresource` is
+// "" or "status". Returns the mutation to apply (a put, a delete when the last finalizer went
+// away from an object being deleted) or the error to answer.
+std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
+                                                     const StoredObject& current,
+                                                     nlohmann::json incoming,
+                                                     const std::string& subresource);
+
+// Checks apiVersion/kind against the endpoint's type (400 when they disagree).
+std::optional<kube::ApiError> CheckTypeMeta(const ResourceType& rt, nlohmann::json& body);
+
+}  // namespace aidi::devcluster

@@ -1,0 +1,53 @@
+#include "devcluster/request_info.h"
+
+#include <gtest/gtest.h>
+
+namespace aidi::devcluster {
+namespace {
+
+TEST(RequestInfo, ParsesResourcePathsLikeTheApiserver) {
+  RequestInfo i = ParseRequestInfo("GET", "/api/v1/namespaces/ns1/pods/web/log", "");
+  EXPECT_TRUE(i.is_resource_request);
+  EXPECT_EQ(i.verb, "get");
+  EXPECT_EQ(i.ns, "ns1");
+  EXPECT_EQ(i.resource, "pods");
+  EXPECT_EQ(i.name, "web");
+  EXPECT_EQ(i.subresource, "log");
+
+  i = ParseRequestInfo("GET", "/apis/aidi.dev/v1alpha1/pipelines", "true");
+  EXPECT_EQ(i.verb, "watch");
+  EXPECT_EQ(i.group, "aidi.dev");
+  EXPECT_EQ(i.version, "v1alpha1");
+  EXPECT_EQ(i.ns, "");
+
+  i = ParseRequestInfo("PUT", "/api/v1/namespaces/team-a/status", "");
+  EXPECT_EQ(i.resource, "namespaces");
+  EXPECT_EQ(i.name, "team-a");
+  EXPECT_EQ(i.subresource, "status");
+  EXPECT_EQ(i.verb, "update");
+
+  i = ParseRequestInfo("DELETE", "/api/v1/namespaces/a/configmaps", "");
+  EXPECT_EQ(i.verb, "deletecollection");
+  i = ParseRequestInfo("GET", "/api/v1/watch/namespaces/a/pods", "");
+  EXPECT_EQ(i.verb, "watch");
+  EXPECT_EQ(i.resource, "pods");
+  EXPECT_FALSE(ParseRequestInfo("GET", "/api/v1", "").is_resource_request);
+  EXPECT_FALSE(ParseRequestInfo("GET", "/apis/apps", "").is_resource_request);
+  EXPECT_FALSE(ParseRequestInfo("GET", "/api/v1/namespaces/a/pods/b/c/d", "").is_resource_request);
+}
+
+TEST(RequestInfo, NegotiatesMediaTypes) {
+  auto accept = ParseAccept(
+      "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io, "
+      "application/json");
+  ASSERT_EQ(accept.size(), 3u);
+  EXPECT_EQ(accept[0].Param("as"), "Table");
+  EXPECT_EQ(accept[1].Param("v"), "v1beta1");
+  EXPECT_EQ(accept[2].type, "application/json");
+  MediaType mt = ParseMediaType("Application/Merge-Patch+JSON; charset=utf-8");
+  EXPECT_EQ(mt.type, "application/merge-patch+json");
+  EXPECT_EQ(mt.Param("charset"), "utf-8");
+}
+
+}  // namespace
+}  // namespace aidi::devcluster

@@ -315,6 +315,14 @@ GoKind KindOf(const json& v) {
   }
 }
 
+// Go's int64(f) on amd64: out-of-range and NaN values become math.MinInt64.
+int64_t GoInt64(double f) {
+  if (!(f >= -9223372036854775808.0 && f < 9223372036854775808.0)) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return static_cast<int64_t>(f);
+}
+
 // reflect.DeepEqual on values decoded by Go: int64 and float64 never compare equal.
 bool DeepEqual(const json& a, const json& b, int depth = 0) {
   if (depth > kMaxDepth + 2) return false;
@@ -359,8 +367,7 @@ bool EnumMatches(const json& data, const json& enum_value) {
     double f = gofmt::AsFloat64(data);
     int64_t e;
     gofmt::AsGoInt64(enum_value, &e);
-    if (!(std::fabs(f) < 9.2e18)) return false;
-    return static_cast<int64_t>(f) == e;
+    return GoInt64(f) == e;
   }
   if (ke == GoKind::kString && kd == GoKind::kInt) {  // string(rune(i))
     gofmt::AsGoInt64(data, &i);
@@ -565,20 +572,18 @@ class Validator {
     double f = gofmt::AsFloat64(x);
     // Integers compare against the boundary converted to int64, as MinimumNativeType does.
     auto bound = [&](double b) {
-      return is_int ? std::to_string(static_cast<int64_t>(std::trunc(b))) : gofmt::FloatV(b);
+      return is_int ? std::to_string(GoInt64(b)) : gofmt::FloatV(b);
     };
-    auto less = [&](double b) {
-      return is_int ? i < static_cast<int64_t>(std::trunc(b)) : f < b;
-    };
-    auto greater = [&](double b) {
-      return is_int ? i > static_cast<int64_t>(std::trunc(b)) : f > b;
-    };
+    auto less = [&](double b) { return is_int ? i < GoInt64(b) : f < b; };
+    auto greater = [&](double b) { return is_int ? i > GoInt64(b) : f > b; };
     if (s.multiple_of) {
       double m = *s.multiple_of;
       bool ok;
       std::string shown;
-      if (is_int && m >= 1 && m == std::trunc(m) && m < 9.2e18) {
-        int64_t mi = static_cast<int64_t>(m);
+      // Integers use MultipleOfInt with the factor truncated to int64 (a factor below 1 would
+      // divide by zero upstream; the float check stands in).
+      int64_t mi = GoInt64(m);
+      if (is_int && mi > 0) {
         ok = i % mi == 0;
         shown = std::to_string(mi);
       } else {
@@ -779,6 +784,10 @@ std::vector<std::size_t> NonUnique(const std::vector<json>& items) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     const json& x = items[i];
     std::string key;
+    if (x.is_discarded()) {
+      if (++seen["u"] == 2) out.push_back(i);
+      continue;
+    }
     switch (KindOf(x)) {
       case GoKind::kObject:
       case GoKind::kArray: key = "c" + gofmt::JsonMarshal(x); break;
@@ -786,7 +795,7 @@ std::vector<std::size_t> NonUnique(const std::vector<json>& items) {
       case GoKind::kFloat: key = "f" + gofmt::JsonMarshal(x); break;
       case GoKind::kString: key = "s" + x.get<std::string>(); break;
       case GoKind::kBool: key = x.get<bool>() ? "bt" : "bf"; break;
-      case GoKind::kNull: key = x.is_discarded() ? "u" : "n"; break;
+      case GoKind::kNull: key = "n"; break;
     }
     if (++seen[key] == 2) out.push_back(i);
   }
@@ -1023,9 +1032,10 @@ std::vector<FieldError> StructuralSchema::Validate(const json& object) const {
 }
 
 std::vector<std::string> StructuralSchema::Prune(json& object) const {
+  static const SchemaNode kEmpty;
   Pruner p;
   // The root is treated as an embedded resource: apiVersion, kind and metadata stay.
-  p.Prune(object, root_.get(), true, "", 0);
+  p.Prune(object, root_ ? root_.get() : &kEmpty, true, "", 0);
   std::sort(p.pruned.begin(), p.pruned.end());
   return p.pruned;
 }

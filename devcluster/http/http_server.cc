@@ -96,9 +96,7 @@ bool IsTchar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTchar);
-}
+bool IsToken(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), IsTchar); }
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -149,50 +147,53 @@ void ParseQuery(std::string_view raw, std::multimap<std::string, std::string>* o
 }
 
 std::string_view ReasonPhrase(int status) {
-  switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Request Entity Too Large";
-    case 414: return "Request URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Requested Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Entity";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+  static constexpr std::pair<int, std::string_view> kReasons[] = {
+      {100, "Continue"},
+      {101, "Switching Protocols"},
+      {200, "OK"},
+      {201, "Created"},
+      {202, "Accepted"},
+      {203, "Non-Authoritative Information"},
+      {204, "No Content"},
+      {206, "Partial Content"},
+      {301, "Moved Permanently"},
+      {302, "Found"},
+      {303, "See Other"},
+      {304, "Not Modified"},
+      {307, "Temporary Redirect"},
+      {308, "Permanent Redirect"},
+      {400, "Bad Request"},
+      {401, "Unauthorized"},
+      {403, "Forbidden"},
+      {404, "Not Found"},
+      {405, "Method Not Allowed"},
+      {406, "Not Acceptable"},
+      {408, "Request Timeout"},
+      {409, "Conflict"},
+      {410, "Gone"},
+      {411, "Length Required"},
+      {412, "Precondition Failed"},
+      {413, "Request Entity Too Large"},
+      {414, "Request URI Too Long"},
+      {415, "Unsupported Media Type"},
+      {416, "Requested Range Not Satisfiable"},
+      {417, "Expectation Failed"},
+      {422, "Unprocessable Entity"},
+      {426, "Upgrade Required"},
+      {428, "Precondition Required"},
+      {429, "Too Many Requests"},
+      {431, "Request Header Fields Too Large"},
+      {500, "Internal Server Error"},
+      {501, "Not Implemented"},
+      {502, "Bad Gateway"},
+      {503, "Service Unavailable"},
+      {504, "Gateway Timeout"},
+      {505, "HTTP Version Not Supported"},
+  };
+  for (const auto& [code, text] : kReasons) {
+    if (code == status) return text;
   }
+  return "Unknown";
 }
 
 // IMF-fixdate (RFC 9110 5.6.7), built by hand because strftime's names follow the locale.
@@ -291,7 +292,8 @@ Status LoadCertChain(SSL_CTX* ctx, const std::string& pem) {
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   if (!bio) return Status::Internal("tls: " + OpensslErrorText());
   X509* leaf = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-  if (leaf == nullptr) return Status::InvalidArgument("tls: bad certificate: " + OpensslErrorText());
+  if (leaf == nullptr)
+    return Status::InvalidArgument("tls: bad certificate: " + OpensslErrorText());
   int ok = SSL_CTX_use_certificate(ctx, leaf);
   X509_free(leaf);
   if (ok != 1) return Status::InvalidArgument("tls: certificate: " + OpensslErrorText());
@@ -325,8 +327,8 @@ StatusOr<SslCtxPtr> NewServerContext(const TlsConfig& tls) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return Status::Internal("tls: SSL_CTX_new: " + OpensslErrorText());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                                     SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_options(
+      ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
   AIDI_RETURN_IF_ERROR(LoadCertChain(ctx.get(), tls.cert_pem));
   AIDI_RETURN_IF_ERROR(LoadKey(ctx.get(), tls.key_pem));
   SSL_CTX_set_alpn_select_cb(ctx.get(), SelectAlpn, nullptr);
@@ -483,19 +485,23 @@ class Reader {
 
 enum class ParseResult {
   kOk,
-  kEof,               // the connection ended (cleanly between requests, or mid-request)
-  kBadRequest,        // 400
-  kHeadersTooLarge,   // 431
+  kEof,                  // the connection ended (cleanly between requests, or mid-request)
+  kBadRequest,           // 400
+  kHeadersTooLarge,      // 431
   kVersionNotSupported,  // 505
-  kNotImplemented,    // 501: a transfer coding other than chunked
+  kNotImplemented,       // 501: a transfer coding other than chunked
 };
 
 int StatusFor(ParseResult r) {
   switch (r) {
-    case ParseResult::kHeadersTooLarge: return 431;
-    case ParseResult::kVersionNotSupported: return 505;
-    case ParseResult::kNotImplemented: return 501;
-    default: return 400;
+    case ParseResult::kHeadersTooLarge:
+      return 431;
+    case ParseResult::kVersionNotSupported:
+      return 505;
+    case ParseResult::kNotImplemented:
+      return 501;
+    default:
+      return 400;
   }
 }
 
@@ -537,8 +543,8 @@ ParseResult ParseRequestLine(std::string_view line, Request* req, RequestMeta* m
       return ParseResult::kBadRequest;
     }
     std::size_t path_start = target.find_first_of("/?", scheme_end + 3);
-    target = path_start == std::string_view::npos ? std::string_view("/")
-                                                  : target.substr(path_start);
+    target =
+        path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
     if (target.front() == '?') return ParseResult::kBadRequest;
   }
   std::size_t q = target.find('?');
@@ -690,8 +696,8 @@ class ResponseWriterImpl final : public ResponseWriter {
     state_ = State::kSent;
     status = SanitizeStatus(status);
     bool has_body = status >= 200 && status != 204 && status != 304;
-    std::string out = Head(status, headers, has_body ? Framing::kLength : Framing::kNone,
-                           body.size());
+    std::string out =
+        Head(status, headers, has_body ? Framing::kLength : Framing::kNone, body.size());
     if (!has_body || head_only_) {
       WriteAll(c_, out);
     } else if (body.size() <= kCoalesceBytes) {
@@ -708,8 +714,8 @@ class ResponseWriterImpl final : public ResponseWriter {
     c_.streaming.store(true);
     // HTTP/1.0 has no chunked coding: the body runs until the connection closes.
     if (http10_) close_after_ = true;
-    return WriteAll(c_, Head(SanitizeStatus(status), headers,
-                             http10_ ? Framing::kNone : Framing::kChunked, 0));
+    return WriteAll(
+        c_, Head(SanitizeStatus(status), headers, http10_ ? Framing::kNone : Framing::kChunked, 0));
   }
 
   bool Write(std::string_view data) override {
@@ -763,8 +769,7 @@ class ResponseWriterImpl final : public ResponseWriter {
     out.append(ReasonPhrase(status)).append("\r\n");
     bool has_date = false;
     for (const auto& [name, value] : headers) {
-      if (EqualsIgnoreCase(name, "content-length") ||
-          EqualsIgnoreCase(name, "transfer-encoding")) {
+      if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")) {
         continue;
       }
       if (EqualsIgnoreCase(name, "connection")) {
@@ -856,14 +861,17 @@ struct HttpServer::Impl {
   bool running = false;  // touched only by the Start/Stop thread
 
   std::mutex mu;
-  std::uint64_t next_id = 1;                                        // guarded by mu
-  std::unordered_map<std::uint64_t, std::shared_ptr<Conn>> conns;   // guarded by mu
-  std::unordered_map<std::uint64_t, std::thread> threads;           // guarded by mu
+  std::uint64_t next_id = 1;                                       // guarded by mu
+  std::unordered_map<std::uint64_t, std::shared_ptr<Conn>> conns;  // guarded by mu
+  std::unordered_map<std::uint64_t, std::thread> threads;          // guarded by mu
   std::vector<std::uint64_t> finished;  // ended threads not yet joined; guarded by mu
 };
 
 Status HttpServer::Impl::Start(const ServerOptions& opts) {
   if (running) return Status::InvalidArgument("http server already started");
+  if (opts.port < 0 || opts.port > 65535) {
+    return Status::InvalidArgument("port out of range: " + std::to_string(opts.port));
+  }
   options = opts;
   stopping.store(false);
   IgnoreSigpipe();
@@ -916,9 +924,8 @@ Status HttpServer::Impl::Listen() {
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  port.store(bound.ss_family == AF_INET6
-                 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                 : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port));
+  port.store(bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                         : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port));
   listen_fd = fd;
   return Status::Ok();
 }
@@ -1074,8 +1081,8 @@ void HttpServer::Impl::RunHandler(const Request& req, ResponseWriterImpl& w) {
   try {
     handler(req, w);
   } catch (const std::exception& e) {
-    log::Error("http: handler threw", {{"method", req.method}, {"path", req.path},
-                                       {"error", e.what()}});
+    log::Error("http: handler threw",
+               {{"method", req.method}, {"path", req.path}, {"error", e.what()}});
     w.CloseAfterResponse();
   } catch (...) {
     log::Error("http: handler threw", {{"method", req.method}, {"path", req.path}});

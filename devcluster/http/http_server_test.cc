@@ -318,8 +318,9 @@ TEST_F(HttpServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
 TEST_F(HttpServerTest, PipelinedRequestsAnsweredInOrder) {
   StartEchoServer();
   auto c = Connect();
-  ASSERT_TRUE(c->Write("POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n\r\n"
-                       "GET /c HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      c->Write("POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n\r\n"
+               "GET /c HTTP/1.1\r\nConnection: close\r\n\r\n"));
   auto r1 = c->ReadResponse();
   auto r2 = c->ReadResponse();
   auto r3 = c->ReadResponse();
@@ -335,8 +336,10 @@ TEST_F(HttpServerTest, PostBodyWithContentLength) {
   StartEchoServer();
   auto c = Connect();
   std::string body(100000, 'b');
-  ASSERT_TRUE(c->Write("POST /api/v1/namespaces HTTP/1.1\r\nContent-Type: application/json\r\n"
-                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+  ASSERT_TRUE(
+      c->Write("POST /api/v1/namespaces HTTP/1.1\r\nContent-Type: application/json\r\n"
+               "Content-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body));
   auto r = c->ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
@@ -346,9 +349,10 @@ TEST_F(HttpServerTest, PostBodyWithContentLength) {
 TEST_F(HttpServerTest, ChunkedRequestBody) {
   StartEchoServer();
   auto c = Connect();
-  ASSERT_TRUE(c->Write("PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "5\r\nhello\r\n1;ext=1\r\n \r\nA\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n"
-                       "GET /after HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(
+      c->Write("PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5\r\nhello\r\n1;ext=1\r\n \r\nA\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n"
+               "GET /after HTTP/1.1\r\n\r\n"));
   auto r = c->ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "PUT /x hello 0123456789");
@@ -395,7 +399,8 @@ TEST_F(HttpServerTest, BodyOverLimitWithExpectContinueGetsNoContinue) {
   options.max_body_bytes = 16;
   StartEchoServer(options);
   auto c = Connect();
-  ASSERT_TRUE(c->Write("PUT /big HTTP/1.1\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      c->Write("PUT /big HTTP/1.1\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n"));
   auto r = c->ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -406,8 +411,9 @@ TEST_F(HttpServerTest, ChunkedBodyOverLimit) {
   options.max_body_bytes = 8;
   StartEchoServer(options);
   auto c = Connect();
-  ASSERT_TRUE(c->Write("POST /big HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      c->Write("POST /big HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n"));
   auto r = c->ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -458,16 +464,16 @@ TEST_F(HttpServerTest, HugeHeadersGet431) {
 TEST_F(HttpServerTest, QueryWithRepeatedKeysAndEscapes) {
   StartEchoServer();
   auto c = Connect();
-  ASSERT_TRUE(c->Write("GET /api/v1/na%20me/a+b?labelSelector=app%3Dweb%2Cenv+in+(a)&x=1&x=2"
-                       "&flag&empty=&x=3&bad=%zz HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(
+      c->Write("GET /api/v1/na%20me/a+b?labelSelector=app%3Dweb%2Cenv+in+(a)&x=1&x=2"
+               "&flag&empty=&x=3&bad=%zz HTTP/1.1\r\n\r\n"));
   ASSERT_TRUE(c->ReadResponse());
   auto reqs = recorder_.Get();
   ASSERT_EQ(reqs.size(), 1u);
   const Request& req = reqs[0];
   EXPECT_EQ(req.path, "/api/v1/na me/a+b");
   EXPECT_EQ(req.raw_path, "/api/v1/na%20me/a+b");
-  EXPECT_EQ(req.raw_query,
-            "labelSelector=app%3Dweb%2Cenv+in+(a)&x=1&x=2&flag&empty=&x=3&bad=%zz");
+  EXPECT_EQ(req.raw_query, "labelSelector=app%3Dweb%2Cenv+in+(a)&x=1&x=2&flag&empty=&x=3&bad=%zz");
   EXPECT_EQ(req.Query("labelSelector"), "app=web,env in (a)");
   EXPECT_EQ(req.Query("x"), "1");
   std::vector<std::string> xs;
@@ -482,8 +488,9 @@ TEST_F(HttpServerTest, QueryWithRepeatedKeysAndEscapes) {
 TEST_F(HttpServerTest, HeadersAreCaseInsensitiveAndJoined) {
   StartEchoServer();
   auto c = Connect();
-  ASSERT_TRUE(c->Write("GET / HTTP/1.1\r\nHost: h\r\nAccept: a/b\r\nX-Multi: one\r\n"
-                       "x-multi:  two \r\nAuthorization: Bearer t\r\n\r\n"));
+  ASSERT_TRUE(
+      c->Write("GET / HTTP/1.1\r\nHost: h\r\nAccept: a/b\r\nX-Multi: one\r\n"
+               "x-multi:  two \r\nAuthorization: Bearer t\r\n\r\n"));
   ASSERT_TRUE(c->ReadResponse());
   auto reqs = recorder_.Get();
   ASSERT_EQ(reqs.size(), 1u);
@@ -870,8 +877,9 @@ TEST_F(HttpServerTlsTest, VerifiedRequestWithAlpn) {
   StartEchoServer(TlsOptions());
   auto c = ConnectTls();
   EXPECT_EQ(c->Alpn(), "http/1.1");
-  ASSERT_TRUE(c->Write("POST /api/v1/pods HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n"
-                       "{}"));
+  ASSERT_TRUE(
+      c->Write("POST /api/v1/pods HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n"
+               "{}"));
   auto r = c->ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
@@ -963,11 +971,11 @@ TEST_F(HttpServerTlsTest, CurlVerifiesAgainstCa) {
     EXPECT_EQ(out, "GET /hello ") << host;
   }
   int rc = 0;
-  std::string out = RunCommand("curl -sS --max-time 20 --cacert " + ca +
-                                   " --resolve wrong.example:" + std::to_string(server_->port()) +
-                                   ":127.0.0.1 https://wrong.example:" +
-                                   std::to_string(server_->port()) + "/ 2>&1",
-                               &rc);
+  std::string out = RunCommand(
+      "curl -sS --max-time 20 --cacert " + ca +
+          " --resolve wrong.example:" + std::to_string(server_->port()) +
+          ":127.0.0.1 https://wrong.example:" + std::to_string(server_->port()) + "/ 2>&1",
+      &rc);
   EXPECT_NE(rc, 0) << "curl accepted a name the certificate does not cover: " << out;
 }
 
@@ -990,10 +998,10 @@ TEST_F(HttpServerTlsTest, KubectlAcceptsServer) {
   std::string ca = dir.Write("ca.crt", certs_.ca_cert_pem);
   std::string kubeconfig = dir.Write("kubeconfig", "");
   // A bearer token keeps kubectl from prompting for a user name; the server ignores it.
-  std::string base = "HOME=" + dir.path() + " KUBECONFIG=" + kubeconfig +
-                     " kubectl --request-timeout=20s --token=test-token" +
-                     " --certificate-authority=" + ca + " --server=https://127.0.0.1:" +
-                     std::to_string(server_->port()) + " get --raw ";
+  std::string base =
+      "HOME=" + dir.path() + " KUBECONFIG=" + kubeconfig +
+      " kubectl --request-timeout=20s --token=test-token" + " --certificate-authority=" + ca +
+      " --server=https://127.0.0.1:" + std::to_string(server_->port()) + " get --raw ";
   int rc = 0;
   std::string out = RunCommand(base + "/healthz </dev/null 2>&1", &rc);
   EXPECT_EQ(rc, 0) << out;

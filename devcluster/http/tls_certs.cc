@@ -207,7 +207,8 @@ StatusOr<std::string> CertPem(X509* cert) {
 // PKCS#8 ("BEGIN PRIVATE KEY"), unencrypted: what Go's tls.X509KeyPair and OpenSSL both read.
 StatusOr<std::string> KeyPem(EVP_PKEY* key) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return OpensslError("encoding key");
   }
   return BioContents(bio.get());
@@ -233,8 +234,7 @@ StatusOr<X509Ptr> MakeServerCert(EVP_PKEY* server_key, X509* ca, EVP_PKEY* ca_ke
       AddExtension(cert.get(), ca, NID_key_usage, "critical,digitalSignature,keyEncipherment"));
   AIDI_RETURN_IF_ERROR(AddExtension(cert.get(), ca, NID_ext_key_usage, "serverAuth"));
   AIDI_RETURN_IF_ERROR(AddExtension(cert.get(), ca, NID_subject_key_identifier, "hash"));
-  AIDI_RETURN_IF_ERROR(
-      AddExtension(cert.get(), ca, NID_authority_key_identifier, "keyid:always"));
+  AIDI_RETURN_IF_ERROR(AddExtension(cert.get(), ca, NID_authority_key_identifier, "keyid:always"));
   AIDI_RETURN_IF_ERROR(AddSubjectAltNames(cert.get(), sans));
   AIDI_RETURN_IF_ERROR(Sign(cert.get(), ca_key));
   return cert;

@@ -52,8 +52,8 @@ bool IsCritical(X509* cert, int nid) {
 }
 
 int SanCount(X509* cert) {
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   int n = names == nullptr ? 0 : sk_GENERAL_NAME_num(names);
   GENERAL_NAMES_free(names);
   return n;
@@ -121,14 +121,12 @@ TEST_F(TlsCertsTest, ServerCertHasServerExtensions) {
 TEST_F(TlsCertsTest, SubjectAltNamesCoverDefaultsAndGivenHosts) {
   X509* s = server_.get();
   for (const char* host : {"localhost", "aidi.test", "devcluster.local", "DEVCLUSTER.local"}) {
-    EXPECT_EQ(X509_check_host(s, host, 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr), 1)
-        << host;
+    EXPECT_EQ(X509_check_host(s, host, 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr), 1) << host;
   }
   for (const char* ip : {"127.0.0.1", "::1", "10.1.2.3", "fd00::7"}) {
     EXPECT_EQ(X509_check_ip_asc(s, ip, 0), 1) << ip;
   }
-  EXPECT_NE(X509_check_host(s, "aidi-devcluster", 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT,
-                            nullptr),
+  EXPECT_NE(X509_check_host(s, "aidi-devcluster", 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr),
             1);
   EXPECT_NE(X509_check_host(s, "example.com", 0, 0, nullptr), 1);
   EXPECT_NE(X509_check_ip_asc(s, "10.1.2.4", 0), 1);
@@ -154,9 +152,9 @@ TEST_F(TlsCertsTest, SerialsAreRandomPositive128Bit) {
     EXPECT_EQ(BN_num_bits(bn), 127);
     BN_free(bn);
   }
-  EXPECT_NE(ASN1_INTEGER_cmp(X509_get0_serialNumber(ca_.get()),
-                             X509_get0_serialNumber(server_.get())),
-            0);
+  EXPECT_NE(
+      ASN1_INTEGER_cmp(X509_get0_serialNumber(ca_.get()), X509_get0_serialNumber(server_.get())),
+      0);
 }
 
 TEST_F(TlsCertsTest, ValidFromAnHourAgoForAYear) {
@@ -196,8 +194,8 @@ TEST_F(TlsCertsTest, OpensslVerifyAcceptsChain) {
   std::string dir = mkdtemp(tmpl.data());
   std::ofstream(dir + "/ca.crt") << certs_.ca_cert_pem;
   std::ofstream(dir + "/server.crt") << certs_.server_cert_pem;
-  std::string cmd = "openssl verify -CAfile " + dir + "/ca.crt -purpose sslserver " + dir +
-                    "/server.crt 2>&1";
+  std::string cmd =
+      "openssl verify -CAfile " + dir + "/ca.crt -purpose sslserver " + dir + "/server.crt 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);

@@ -238,8 +238,8 @@ Json* Resolve(Json& doc, const std::vector<std::string>& tokens, size_t count, s
         return nullptr;
       }
       if (*index >= node->size()) {
-        what = "array index " + token + " is out of range (size " +
-               std::to_string(node->size()) + ")";
+        what =
+            "array index " + token + " is out of range (size " + std::to_string(node->size()) + ")";
         return nullptr;
       }
       node = &(*node)[*index];
@@ -355,7 +355,8 @@ std::optional<std::string> ApplyOperation(Json& doc, const Operation& op, size_t
     }
     case OpKind::kCopy: {
       const Json* source = Resolve(doc, op.from.tokens, op.from.tokens.size(), what);
-      if (source == nullptr) return "the from path " + Dump(op.from.text) + " does not exist: " + what;
+      if (source == nullptr)
+        return "the from path " + Dump(op.from.text) + " does not exist: " + what;
       copied_nodes += CountNodes(*source);
       if (copied_nodes > kMaxCopiedNodes) {
         return "copy operations duplicated more than " + std::to_string(kMaxCopiedNodes) +
@@ -432,7 +433,7 @@ struct Schemas {
   Schema node{"Node", {}, false};
   Schema with_conditions{"Object", {}, false};  // metadata + status.conditions
   Schema service_account{"ServiceAccount", {}, false};
-  Schema plain{"Object", {}, false};  // metadata only
+  Schema plain{"Object", {}, false};                           // metadata only
   std::map<std::string_view, FieldMeta, std::less<>> by_name;  // the heuristic table
   std::map<std::string_view, const Schema*, std::less<>> kinds;
 
@@ -458,9 +459,8 @@ struct Schemas {
                          {"hostIPs", {true, "ip", &opaque}},
                          {"resourceClaimStatuses", {true, "name", &opaque}}};
     pod_template_spec.fields = {{"metadata", meta}, {"spec", {false, "", &pod_spec}}};
-    pod.fields = {{"metadata", meta},
-                  {"spec", {false, "", &pod_spec}},
-                  {"status", {false, "", &pod_status}}};
+    pod.fields = {
+        {"metadata", meta}, {"spec", {false, "", &pod_spec}}, {"status", {false, "", &pod_status}}};
     pod_template.fields = {{"metadata", meta}, {"template", {false, "", &pod_template_spec}}};
     conditions_status.fields = {{"conditions", {true, "type", &opaque}}};
     workload_spec.fields = {{"template", {false, "", &pod_template_spec}}};
@@ -485,20 +485,21 @@ struct Schemas {
     service_account.fields = {{"metadata", meta}, {"secrets", {true, "name", &opaque}}};
     plain.fields = {{"metadata", meta}};
 
+    // Items of these lists in an unknown kind are of unknown types too, hence `heuristic`.
     by_name = {{"metadata", meta},
-               {"finalizers", {true, "", &opaque}},
-               {"ownerReferences", {true, "uid", &opaque}},
+               {"finalizers", {true, "", &heuristic}},
+               {"ownerReferences", {true, "uid", &heuristic}},
                {"containers", {true, "name", &container}},
                {"initContainers", {true, "name", &container}},
                {"ephemeralContainers", {true, "name", &container}},
-               {"volumes", {true, "name", &opaque}},
-               {"imagePullSecrets", {true, "name", &opaque}},
-               {"env", {true, "name", &opaque}},
-               {"volumeMounts", {true, "mountPath", &opaque}},
-               {"volumeDevices", {true, "devicePath", &opaque}},
-               {"hostAliases", {true, "ip", &opaque}},
-               {"topologySpreadConstraints", {true, "topologyKey", &opaque}},
-               {"conditions", {true, "type", &opaque}}};
+               {"volumes", {true, "name", &heuristic}},
+               {"imagePullSecrets", {true, "name", &heuristic}},
+               {"env", {true, "name", &heuristic}},
+               {"volumeMounts", {true, "mountPath", &heuristic}},
+               {"volumeDevices", {true, "devicePath", &heuristic}},
+               {"hostAliases", {true, "ip", &heuristic}},
+               {"topologySpreadConstraints", {true, "topologyKey", &heuristic}},
+               {"conditions", {true, "type", &heuristic}}};
 
     kinds = {{"Pod", &pod},
              {"PodTemplate", &pod_template},
@@ -554,14 +555,21 @@ enum class GoKind { kNil, kBool, kInt, kFloat, kString, kMap, kSlice };
 
 GoKind KindOf(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::boolean: return GoKind::kBool;
+    case Json::value_t::boolean:
+      return GoKind::kBool;
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return GoKind::kInt;
-    case Json::value_t::number_float: return GoKind::kFloat;
-    case Json::value_t::string: return GoKind::kString;
-    case Json::value_t::object: return GoKind::kMap;
-    case Json::value_t::array: return GoKind::kSlice;
-    default: return GoKind::kNil;
+    case Json::value_t::number_unsigned:
+      return GoKind::kInt;
+    case Json::value_t::number_float:
+      return GoKind::kFloat;
+    case Json::value_t::string:
+      return GoKind::kString;
+    case Json::value_t::object:
+      return GoKind::kMap;
+    case Json::value_t::array:
+      return GoKind::kSlice;
+    default:
+      return GoKind::kNil;
   }
 }
 
@@ -571,13 +579,20 @@ bool GoEqual(const Json& a, const Json& b) { return KindOf(a) == KindOf(b) && a 
 
 std::string GoTypeName(const Json& v) {
   switch (KindOf(v)) {
-    case GoKind::kNil: return "%!s(<nil>)";
-    case GoKind::kBool: return "bool";
-    case GoKind::kInt: return "int64";
-    case GoKind::kFloat: return "float64";
-    case GoKind::kString: return "string";
-    case GoKind::kMap: return "map[string]interface {}";
-    case GoKind::kSlice: return "[]interface {}";
+    case GoKind::kNil:
+      return "%!s(<nil>)";
+    case GoKind::kBool:
+      return "bool";
+    case GoKind::kInt:
+      return "int64";
+    case GoKind::kFloat:
+      return "float64";
+    case GoKind::kString:
+      return "string";
+    case GoKind::kMap:
+      return "map[string]interface {}";
+    case GoKind::kSlice:
+      return "[]interface {}";
   }
   return "";
 }
@@ -585,8 +600,12 @@ std::string GoTypeName(const Json& v) {
 // fmt's %v, as upstream error messages print values ("map[name:a port:80]").
 void AppendGoValue(const Json& v, std::string& out) {
   switch (KindOf(v)) {
-    case GoKind::kNil: out += "<nil>"; return;
-    case GoKind::kString: out += v.get_ref<const std::string&>(); return;
+    case GoKind::kNil:
+      out += "<nil>";
+      return;
+    case GoKind::kString:
+      out += v.get_ref<const std::string&>();
+      return;
     case GoKind::kMap: {
       out += "map[";
       bool first = true;
@@ -611,7 +630,9 @@ void AppendGoValue(const Json& v, std::string& out) {
       out += ']';
       return;
     }
-    default: out += Dump(v); return;
+    default:
+      out += Dump(v);
+      return;
   }
 }
 
@@ -636,8 +657,9 @@ Status ErrNoMergeKey(const Json& m, std::string_view key) {
                                  " does not contain declared merge key: " + std::string(key));
 }
 Status ErrBadPatchType(const Json& type, const Json& m) {
-  const std::string rendered = type.is_string() ? type.get<std::string>()
-                                                : "%!s(" + GoTypeName(type) + "=" + GoValue(type) + ")";
+  const std::string rendered = type.is_string()
+                                   ? type.get<std::string>()
+                                   : "%!s(" + GoTypeName(type) + "=" + GoValue(type) + ")";
   return Status::InvalidArgument("unknown patch type: " + rendered + " in map: " + GoValue(m));
 }
 Status ErrNoListOfLists() { return Status::Invalid("lists of lists are not supported"); }
@@ -690,7 +712,9 @@ class GoStableSorter {
   bool Less(int i, int j) const {
     return less_(data_[static_cast<size_t>(i)], data_[static_cast<size_t>(j)]);
   }
-  void Swap(int i, int j) { std::swap(data_[static_cast<size_t>(i)], data_[static_cast<size_t>(j)]); }
+  void Swap(int i, int j) {
+    std::swap(data_[static_cast<size_t>(i)], data_[static_cast<size_t>(j)]);
+  }
 
   void InsertionSort(int a, int b) {
     for (int i = a + 1; i < b; ++i) {
@@ -855,7 +879,9 @@ bool HasDirective(const Json& v, std::string_view directive) {
   return it != v.end() && IsString(*it, directive);
 }
 
-bool ContainsDirectiveMarker(const Json& v) { return v.is_object() && v.contains(kDirectiveMarker); }
+bool ContainsDirectiveMarker(const Json& v) {
+  return v.is_object() && v.contains(kDirectiveMarker);
+}
 
 // extractToDeleteItems: splits off the `$patch: delete` items.
 Status ExtractToDeleteItems(const List& list, List& non_delete, List& to_delete) {
@@ -1089,10 +1115,22 @@ Status ValidatePatchWithSetOrderList(const List& patch, const List& order,
 
 StatusOr<Json> MergeMap(Json original, Json patch, const Schema& schema);
 
-// mergeSliceWithSpecialElements: applies `$patch: delete|replace` items.
-Status MergeSliceWithSpecialElements(List& original, List& patch, std::string_view merge_key) {
+// A Go slice's backing array as the caller's slice header still sees it. Upstream deletes list
+// items with `append(s[:i], s[i+1:]...)`, which shifts the caller's array in place, and then
+// appends new items into the slots that frees. mergePatchIntoOriginal later orders the merged
+// list by that (mutated) array, so the mutation is observable and reproduced here. Appends past
+// the original length never show: they land in spare capacity or in a new array.
+struct Backing {
+  List items;      // the caller's view: the original length, never resized
+  size_t len = 0;  // the working slice's length
+};
+
+// mergeSliceWithSpecialElements: applies `$patch: delete|replace` items. Returns the patch
+// without them; `replaced` tells whether the patch list replaces the original outright.
+StatusOr<List> MergeSliceWithSpecialElements(Backing& original, List patch,
+                                             std::string_view merge_key, bool& replaced) {
   List plain;
-  bool replace = false;
+  replaced = false;
   for (Json& v : patch) {
     const auto directive = v.find(kDirectiveMarker);
     if (directive == v.end()) {
@@ -1103,25 +1141,25 @@ Status MergeSliceWithSpecialElements(List& original, List& patch, std::string_vi
       const auto key = v.find(merge_key);
       if (key == v.end()) return ErrNoMergeKey(v, merge_key);
       while (true) {
-        AIDI_ASSIGN_OR_RETURN(auto found, FindMapInSlice(original, merge_key, *key));
+        const List view(original.items.begin(),
+                        original.items.begin() + static_cast<std::ptrdiff_t>(original.len));
+        AIDI_ASSIGN_OR_RETURN(auto found, FindMapInSlice(view, merge_key, *key));
         if (!found) break;
-        original.erase(original.begin() + static_cast<std::ptrdiff_t>(*found));
+        // append(s[:i], s[i+1:]...): copy left; the last slot keeps its old value.
+        const auto first = original.items.begin() + static_cast<std::ptrdiff_t>(*found);
+        std::copy(first + 1, original.items.begin() + static_cast<std::ptrdiff_t>(original.len),
+                  first);
+        --original.len;
       }
     } else if (IsString(*directive, kReplaceDirective)) {
-      replace = true;  // keep going: the other `$patch` items are pruned too
+      replaced = true;  // keep going: the other `$patch` items are pruned too
     } else if (IsString(*directive, kMergeDirective)) {
       return Status::InvalidArgument("merging lists cannot yet be specified in the patch");
     } else {
       return ErrBadPatchType(*directive, v);
     }
   }
-  if (replace) {
-    original = std::move(plain);
-    patch.clear();
-  } else {
-    patch = std::move(plain);
-  }
-  return Status::Ok();
+  return plain;
 }
 
 // mergeSliceWithoutSpecialElements: merges items with equal merge keys, appends the rest.
@@ -1140,8 +1178,11 @@ StatusOr<List> MergeSliceWithoutSpecialElements(List original, const List& patch
   return original;
 }
 
-// mergeSlice: merges a list with patch strategy "merge".
-StatusOr<List> MergeSlice(List original, List patch, const FieldMeta& meta, bool is_delete_list) {
+// mergeSlice: merges a list with patch strategy "merge". `aliased`, when given, receives the
+// original list as the caller's slice header sees it afterwards (see Backing).
+StatusOr<List> MergeSlice(List original, List patch, const FieldMeta& meta, bool is_delete_list,
+                          List* aliased) {
+  if (aliased != nullptr) *aliased = original;
   if (original.empty() && patch.empty()) return original;
   AIDI_ASSIGN_OR_RETURN(GoKind kind, SliceElementType({&original, &patch}));
   const std::string_view merge_key = meta.merge_key;
@@ -1156,9 +1197,27 @@ StatusOr<List> MergeSlice(List original, List patch, const FieldMeta& meta, bool
       return Status::InvalidArgument("cannot merge lists without merge key for " +
                                      std::string(meta.schema->name));
     }
-    AIDI_RETURN_IF_ERROR(MergeSliceWithSpecialElements(original, patch, merge_key));
-    AIDI_ASSIGN_OR_RETURN(merged,
-                          MergeSliceWithoutSpecialElements(original, patch, merge_key, *meta.schema));
+    Backing backing{original, original.size()};
+    bool replaced = false;
+    AIDI_ASSIGN_OR_RETURN(
+        patch, MergeSliceWithSpecialElements(backing, std::move(patch), merge_key, replaced));
+    if (replaced) {
+      original = std::move(patch);
+      patch.clear();
+    } else {
+      original.assign(backing.items.begin(),
+                      backing.items.begin() + static_cast<std::ptrdiff_t>(backing.len));
+    }
+    AIDI_ASSIGN_OR_RETURN(
+        merged, MergeSliceWithoutSpecialElements(original, patch, merge_key, *meta.schema));
+    if (!replaced) {
+      // Appended items fill the slots the deletions freed in the caller's array.
+      for (size_t i = original.size(); i < merged.size() && backing.len < backing.items.size();
+           ++i) {
+        backing.items[backing.len++] = merged[i];
+      }
+    }
+    if (aliased != nullptr) *aliased = std::move(backing.items);
   }
   List patch_items;
   List server_only;
@@ -1172,12 +1231,16 @@ StatusOr<List> MergeSlice(List original, List patch, const FieldMeta& meta, bool
 }
 
 StatusOr<Json> MergeSliceHandler(const Json& original, const Json& patch, const FieldMeta& meta,
-                                 bool is_delete_list) {
+                                 bool is_delete_list, List* aliased = nullptr) {
   if (!original.is_array()) return ErrBadArgTypeSlice(original);
   if (!patch.is_array()) return ErrBadArgTypeSlice(patch);
   // Deletion lists are processed the same way whatever the field's strategy.
-  if (!meta.merge && !is_delete_list) return patch;
-  AIDI_ASSIGN_OR_RETURN(List merged, MergeSlice(ToList(original), ToList(patch), meta, is_delete_list));
+  if (!meta.merge && !is_delete_list) {
+    if (aliased != nullptr) *aliased = ToList(original);
+    return patch;
+  }
+  AIDI_ASSIGN_OR_RETURN(List merged,
+                        MergeSlice(ToList(original), ToList(patch), meta, is_delete_list, aliased));
   return ToJson(std::move(merged));
 }
 
@@ -1247,8 +1310,11 @@ Status MergePatchIntoOriginal(Json& original, Json& patch, const Schema& schema)
     AIDI_RETURN_IF_ERROR(ValidatePatchWithSetOrderList(patch_list, order, meta.merge_key));
 
     List merged;
+    // What upstream's originalFieldValue shows after merging (it aliases the merged slice).
+    List server_order = original_list;
     if (found_original && found_patch) {
-      AIDI_ASSIGN_OR_RETURN(Json m, MergeSliceHandler(*original_it, *patch_it, meta, false));
+      AIDI_ASSIGN_OR_RETURN(Json m,
+                            MergeSliceHandler(*original_it, *patch_it, meta, false, &server_order));
       merged = ToList(m);
     } else if (found_original) {
       merged = original_list;
@@ -1268,9 +1334,9 @@ Status MergePatchIntoOriginal(Json& original, Json& patch, const Schema& schema)
       AIDI_RETURN_IF_ERROR(PartitionMaps(merged, order, meta.merge_key, patch_items, server_only));
     }
     AIDI_ASSIGN_OR_RETURN(GoKind kind, SliceElementType({&original_list, &patch_list}));
-    AIDI_ASSIGN_OR_RETURN(List both,
-                          NormalizeElementOrder(std::move(patch_items), std::move(server_only),
-                                                order, original_list, meta.merge_key, kind));
+    AIDI_ASSIGN_OR_RETURN(
+        List both, NormalizeElementOrder(std::move(patch_items), std::move(server_only), order,
+                                         server_order, meta.merge_key, kind));
     original[field] = ToJson(std::move(both));
     patch.erase(field);
   }

@@ -30,16 +30,35 @@ std::string GoQuote(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\a': out += "\\a"; continue;
-      case '\b': out += "\\b"; continue;
-      case '\f': out += "\\f"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\v': out += "\\v"; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\a':
+        out += "\\a";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\v':
+        out += "\\v";
+        continue;
+      default:
+        break;
     }
     if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
@@ -47,8 +66,10 @@ std::string GoQuote(std::string_view s) {
     }
     if (c >= 0x80) {
       // Keep a well-formed multi-byte UTF-8 sequence as is; escape stray bytes as Go does.
-      const size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                         : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+      const size_t len = c >= 0xc2 && c <= 0xdf   ? 2
+                         : c >= 0xe0 && c <= 0xef ? 3
+                         : c >= 0xf0 && c <= 0xf4 ? 4
+                                                  : 0;
       bool ok = len > 0 && i + len <= s.size();
       for (size_t k = 1; ok && k < len; ++k) {
         ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
@@ -199,8 +220,7 @@ bool MatchesDns1123Subdomain(std::string_view s) {
     const size_t dot = s.find('.', start);
     const std::string_view label =
         s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (label.empty() || !IsDns1123LabelChar(label.front()) ||
-        !IsDns1123LabelChar(label.back())) {
+    if (label.empty() || !IsDns1123LabelChar(label.front()) || !IsDns1123LabelChar(label.back())) {
       return false;
     }
     for (char c : label) {
@@ -231,10 +251,10 @@ std::vector<std::string> IsQualifiedName(std::string_view value) {
       }
     }
   } else if (slashes > 1) {
-    errs.push_back("a qualified name " +
-                   RegexError(kQualifiedNameErrMsg, kQualifiedNameFmt,
-                              {"MyName", "my.name", "123-abc"}) +
-                   " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
+    errs.push_back(
+        "a qualified name " +
+        RegexError(kQualifiedNameErrMsg, kQualifiedNameFmt, {"MyName", "my.name", "123-abc"}) +
+        " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
     return errs;
   }
   if (name.empty()) {
@@ -349,10 +369,10 @@ enum class Token {
 
 std::optional<Token> KeywordToken(std::string_view s) {
   static const std::pair<std::string_view, Token> kTokens[] = {
-      {")", Token::kClosedPar},      {",", Token::kComma},      {"!", Token::kDoesNotExist},
-      {"==", Token::kDoubleEquals},  {"=", Token::kEquals},     {">", Token::kGreaterThan},
-      {"in", Token::kIn},            {"<", Token::kLessThan},   {"!=", Token::kNotEquals},
-      {"notin", Token::kNotIn},      {"(", Token::kOpenPar},
+      {")", Token::kClosedPar},     {",", Token::kComma},    {"!", Token::kDoesNotExist},
+      {"==", Token::kDoubleEquals}, {"=", Token::kEquals},   {">", Token::kGreaterThan},
+      {"in", Token::kIn},           {"<", Token::kLessThan}, {"!=", Token::kNotEquals},
+      {"notin", Token::kNotIn},     {"(", Token::kOpenPar},
   };
   for (const auto& [text, token] : kTokens) {
     if (text == s) return token;
@@ -364,7 +384,13 @@ bool IsWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\
 
 bool IsSpecialSymbol(char c) {
   switch (c) {
-    case '=': case '!': case '(': case ')': case ',': case '>': case '<':
+    case '=':
+    case '!':
+    case '(':
+    case ')':
+    case ',':
+    case '>':
+    case '<':
       return true;
     default:
       return false;
@@ -492,8 +518,7 @@ class Parser {
  private:
   // In value position, the keywords `in` and `notin` are plain identifiers.
   static Token Kind(const ScannedItem& item, Context context) {
-    if (context == Context::kValues &&
-        (item.token == Token::kIn || item.token == Token::kNotIn)) {
+    if (context == Context::kValues && (item.token == Token::kIn || item.token == Token::kNotIn)) {
       return Token::kIdentifier;
     }
     return item.token;
@@ -544,13 +569,20 @@ class Parser {
   StatusOr<Op> ParseOperator() {
     const ScannedItem& item = Consume();
     switch (Kind(item, Context::kKeyAndOperator)) {
-      case Token::kIn: return Op::kIn;
-      case Token::kEquals: return Op::kEquals;
-      case Token::kDoubleEquals: return Op::kEquals;
-      case Token::kGreaterThan: return Op::kGreaterThan;
-      case Token::kLessThan: return Op::kLessThan;
-      case Token::kNotIn: return Op::kNotIn;
-      case Token::kNotEquals: return Op::kNotEquals;
+      case Token::kIn:
+        return Op::kIn;
+      case Token::kEquals:
+        return Op::kEquals;
+      case Token::kDoubleEquals:
+        return Op::kEquals;
+      case Token::kGreaterThan:
+        return Op::kGreaterThan;
+      case Token::kLessThan:
+        return Op::kLessThan;
+      case Token::kNotIn:
+        return Op::kNotIn;
+      case Token::kNotEquals:
+        return Op::kNotEquals;
       default:
         return Status::InvalidArgument(ErrorText(item, "expected: in, notin, =, ==, !=, gt, lt"));
     }
@@ -672,12 +704,24 @@ std::string RequirementString(const Requirement& r) {
     case Op::kExists:
     case Op::kDoesNotExist:
       return out;
-    case Op::kEquals: out += "="; break;
-    case Op::kNotEquals: out += "!="; break;
-    case Op::kIn: out += " in ("; break;
-    case Op::kNotIn: out += " notin ("; break;
-    case Op::kGreaterThan: out += ">"; break;
-    case Op::kLessThan: out += "<"; break;
+    case Op::kEquals:
+      out += "=";
+      break;
+    case Op::kNotEquals:
+      out += "!=";
+      break;
+    case Op::kIn:
+      out += " in (";
+      break;
+    case Op::kNotIn:
+      out += " notin (";
+      break;
+    case Op::kGreaterThan:
+      out += ">";
+      break;
+    case Op::kLessThan:
+      out += "<";
+      break;
   }
   out += Join(r.values, ",");
   if (r.op == Op::kIn || r.op == Op::kNotIn) out += ")";
@@ -793,9 +837,8 @@ StatusOr<std::string> UnescapeValue(std::string_view s) {
     const char c = s[i];
     if (in_slash) {
       if (c != '\\' && c != ',' && c != '=') {
-        return Status::InvalidArgument(
-            "invalid field selector: invalid escape sequence: \\" +
-            std::string(s.substr(i, RuneLength(s, i))));
+        return Status::InvalidArgument("invalid field selector: invalid escape sequence: \\" +
+                                       std::string(s.substr(i, RuneLength(s, i))));
       }
       out += c;
       in_slash = false;

@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
   std::string kubeconfig_out;
   std::string state_dir;
   std::size_t watch_history = 1000;
-  bool tls = false;
+  bool tls = true;
+  bool plain_http = false;
   bool enable_faults = false;
   std::string token;
   std::string log_level = "info";
@@ -76,7 +77,13 @@ int main(int argc, char** argv) {
                  "watch events kept per resource; older resourceVersions get 410 Expired")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000000));
-  app.add_flag("--tls", tls, "serve HTTPS with a generated CA (its certificate goes in the kubeconfig)");
+  app.add_flag("--tls", tls,
+               "serve HTTPS with a generated CA whose certificate goes in the kubeconfig (the "
+               "default)");
+  app.add_flag("--plain-http", plain_http,
+               "serve plain HTTP instead of HTTPS. The token is still required, but client-go "
+               "(kubectl) sends credentials only over TLS, so kubectl gets 401: use it for curl "
+               "or scripts only");
   app.add_flag("--enable-faults", enable_faults,
                "serve the test-only fault injection endpoints under /devcluster/");
   app.add_option("--token", token, "bearer token to require (default: a random one)");
@@ -102,6 +109,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (token.empty()) token = RandomToken();
+  if (plain_http) tls = false;
 
   Store store(watch_history);
   std::unique_ptr<Wal> wal;

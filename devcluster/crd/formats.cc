@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,10 +16,10 @@ namespace {
 // Formats apiextensions-apiserver keeps on string schemas (names as go-openapi normalises them:
 // dashes removed).
 constexpr std::array<std::string_view, 25> kStringFormats = {
-    "bsonobjectid", "uri",    "email",      "hostname", "ipv4",  "ipv6",     "cidr",
-    "mac",          "uuid",   "uuid3",      "uuid4",    "uuid5", "isbn",     "isbn10",
-    "isbn13",       "creditcard", "ssn",    "hexcolor", "rgbcolor", "byte",  "password",
-    "date",         "duration", "datetime", "quantity"};
+    "bsonobjectid", "uri",        "email",    "hostname", "ipv4",     "ipv6", "cidr",
+    "mac",          "uuid",       "uuid3",    "uuid4",    "uuid5",    "isbn", "isbn10",
+    "isbn13",       "creditcard", "ssn",      "hexcolor", "rgbcolor", "byte", "password",
+    "date",         "duration",   "datetime", "quantity"};
 
 std::string Normalize(std::string_view f) {
   std::string out;
@@ -30,9 +32,22 @@ std::string Normalize(std::string_view f) {
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
-bool MatchesPattern(std::string_view pattern, std::string_view value) {
-  auto re = Regex::Compile(pattern);
-  return re.ok() && re->Search(value);
+// The format patterns are fixed, so each is compiled once and shared (Regex is immutable).
+bool MatchesPattern(const std::string& pattern, std::string_view value) {
+  static std::mutex mu;
+  static std::map<std::string, Regex>* cache = new std::map<std::string, Regex>();
+  const Regex* re = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache->find(pattern);
+    if (it == cache->end()) {
+      auto compiled = Regex::Compile(pattern);
+      if (!compiled.ok()) return false;
+      it = cache->emplace(pattern, std::move(compiled).value()).first;
+    }
+    re = &it->second;  // map nodes are stable; entries are never removed
+  }
+  return re->Search(value);
 }
 
 // time.Parse("2006-01-02", s).
@@ -302,7 +317,7 @@ bool IsGoDuration(std::string_view s) {
   if (i == s.size()) return false;
   // Longer units first, so "ms" is not read as "m" then "s".
   static constexpr std::string_view kUnits[] = {"ns", "us", "\xC2\xB5s", "\xCE\xBCs",
-                                                "ms", "s",  "m",          "h"};
+                                                "ms", "s",  "m",         "h"};
   while (i < s.size()) {
     std::size_t digits = 0;
     while (i < s.size() && IsDigit(s[i])) ++i, ++digits;
@@ -377,8 +392,8 @@ bool IsQuantity(std::string_view s) {
   }
   if (digits == 0 || dots > 1) return false;
   std::string_view suffix = s.substr(i);
-  static const char* kSuffixes[] = {"",  "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u",
-                                    "m", "k",  "M",  "G",  "T",  "P",  "E"};
+  static const char* kSuffixes[] = {"",  "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n",
+                                    "u", "m",  "k",  "M",  "G",  "T",  "P",  "E"};
   for (const char* k : kSuffixes) {
     if (suffix == k) return true;
   }
@@ -416,14 +431,14 @@ bool Validate(std::string_view format, std::string_view v) {
   if (f == "datetime") return IsDateTime(v);
   if (f == "date") return IsDate(v);
   if (f == "uuid") {
-    return MatchesPattern(
-        "(?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", v);
+    return MatchesPattern("(?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$",
+                          v);
   }
   if (f == "uuid3" || f == "uuid4" || f == "uuid5") {
     std::string version(1, f.back());
     std::string variant = f == "uuid3" ? "[0-9a-f]" : "[89ab]";
-    return MatchesPattern("(?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?" + version + "[0-9a-f]{3}-?" +
-                              variant + "[0-9a-f]{3}-?[0-9a-f]{12}$",
+    return MatchesPattern("(?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?" + version + "[0-9a-f]{3}-?" + variant +
+                              "[0-9a-f]{3}-?[0-9a-f]{12}$",
                           v);
   }
   if (f == "ipv4") return ParseIP(v) && v.find('.') != std::string_view::npos;

@@ -60,38 +60,30 @@ namespace {
 // SHA-512 (FIPS 180-4), for the document hash only.
 
 constexpr uint64_t kK[80] = {
-    0x428a2f98d728ae22ULL, 0x7137449123ef65cdULL, 0xb5c0fbcfec4d3b2fULL,
-    0xe9b5dba58189dbbcULL, 0x3956c25bf348b538ULL, 0x59f111f1b605d019ULL,
-    0x923f82a4af194f9bULL, 0xab1c5ed5da6d8118ULL, 0xd807aa98a3030242ULL,
-    0x12835b0145706fbeULL, 0x243185be4ee4b28cULL, 0x550c7dc3d5ffb4e2ULL,
-    0x72be5d74f27b896fULL, 0x80deb1fe3b1696b1ULL, 0x9bdc06a725c71235ULL,
-    0xc19bf174cf692694ULL, 0xe49b69c19ef14ad2ULL, 0xefbe4786384f25e3ULL,
-    0x0fc19dc68b8cd5b5ULL, 0x240ca1cc77ac9c65ULL, 0x2de92c6f592b0275ULL,
-    0x4a7484aa6ea6e483ULL, 0x5cb0a9dcbd41fbd4ULL, 0x76f988da831153b5ULL,
-    0x983e5152ee66dfabULL, 0xa831c66d2db43210ULL, 0xb00327c898fb213fULL,
-    0xbf597fc7beef0ee4ULL, 0xc6e00bf33da88fc2ULL, 0xd5a79147930aa725ULL,
-    0x06ca6351e003826fULL, 0x142929670a0e6e70ULL, 0x27b70a8546d22ffcULL,
-    0x2e1b21385c26c926ULL, 0x4d2c6dfc5ac42aedULL, 0x53380d139d95b3dfULL,
-    0x650a73548baf63deULL, 0x766a0abb3c77b2a8ULL, 0x81c2c92e47edaee6ULL,
-    0x92722c851482353bULL, 0xa2bfe8a14cf10364ULL, 0xa81a664bbc423001ULL,
-    0xc24b8b70d0f89791ULL, 0xc76c51a30654be30ULL, 0xd192e819d6ef5218ULL,
-    0xd69906245565a910ULL, 0xf40e35855771202aULL, 0x106aa07032bbd1b8ULL,
-    0x19a4c116b8d2d0c8ULL, 0x1e376c085141ab53ULL, 0x2748774cdf8eeb99ULL,
-    0x34b0bcb5e19b48a8ULL, 0x391c0cb3c5c95a63ULL, 0x4ed8aa4ae3418acbULL,
-    0x5b9cca4f7763e373ULL, 0x682e6ff3d6b2b8a3ULL, 0x748f82ee5defb2fcULL,
-    0x78a5636f43172f60ULL, 0x84c87814a1f0ab72ULL, 0x8cc702081a6439ecULL,
-    0x90befffa23631e28ULL, 0xa4506cebde82bde9ULL, 0xbef9a3f7b2c67915ULL,
-    0xc67178f2e372532bULL, 0xca273eceea26619cULL, 0xd186b8c721c0c207ULL,
-    0xeada7dd6cde0eb1eULL, 0xf57d4f7fee6ed178ULL, 0x06f067aa72176fbaULL,
-    0x0a637dc5a2c898a6ULL, 0x113f9804bef90daeULL, 0x1b710b35131c471bULL,
-    0x28db77f523047d84ULL, 0x32caab7b40c72493ULL, 0x3c9ebe0a15c9bebcULL,
-    0x431d67c49c100d4cULL, 0x4cc5d4becb3e42b6ULL, 0x597f299cfc657e2aULL,
-    0x5fcb6fab3ad6faecULL, 0x6c44198c4a475817ULL,
+    0x428a2f98d728ae22ULL, 0x7137449123ef65cdULL, 0xb5c0fbcfec4d3b2fULL, 0xe9b5dba58189dbbcULL,
+    0x3956c25bf348b538ULL, 0x59f111f1b605d019ULL, 0x923f82a4af194f9bULL, 0xab1c5ed5da6d8118ULL,
+    0xd807aa98a3030242ULL, 0x12835b0145706fbeULL, 0x243185be4ee4b28cULL, 0x550c7dc3d5ffb4e2ULL,
+    0x72be5d74f27b896fULL, 0x80deb1fe3b1696b1ULL, 0x9bdc06a725c71235ULL, 0xc19bf174cf692694ULL,
+    0xe49b69c19ef14ad2ULL, 0xefbe4786384f25e3ULL, 0x0fc19dc68b8cd5b5ULL, 0x240ca1cc77ac9c65ULL,
+    0x2de92c6f592b0275ULL, 0x4a7484aa6ea6e483ULL, 0x5cb0a9dcbd41fbd4ULL, 0x76f988da831153b5ULL,
+    0x983e5152ee66dfabULL, 0xa831c66d2db43210ULL, 0xb00327c898fb213fULL, 0xbf597fc7beef0ee4ULL,
+    0xc6e00bf33da88fc2ULL, 0xd5a79147930aa725ULL, 0x06ca6351e003826fULL, 0x142929670a0e6e70ULL,
+    0x27b70a8546d22ffcULL, 0x2e1b21385c26c926ULL, 0x4d2c6dfc5ac42aedULL, 0x53380d139d95b3dfULL,
+    0x650a73548baf63deULL, 0x766a0abb3c77b2a8ULL, 0x81c2c92e47edaee6ULL, 0x92722c851482353bULL,
+    0xa2bfe8a14cf10364ULL, 0xa81a664bbc423001ULL, 0xc24b8b70d0f89791ULL, 0xc76c51a30654be30ULL,
+    0xd192e819d6ef5218ULL, 0xd69906245565a910ULL, 0xf40e35855771202aULL, 0x106aa07032bbd1b8ULL,
+    0x19a4c116b8d2d0c8ULL, 0x1e376c085141ab53ULL, 0x2748774cdf8eeb99ULL, 0x34b0bcb5e19b48a8ULL,
+    0x391c0cb3c5c95a63ULL, 0x4ed8aa4ae3418acbULL, 0x5b9cca4f7763e373ULL, 0x682e6ff3d6b2b8a3ULL,
+    0x748f82ee5defb2fcULL, 0x78a5636f43172f60ULL, 0x84c87814a1f0ab72ULL, 0x8cc702081a6439ecULL,
+    0x90befffa23631e28ULL, 0xa4506cebde82bde9ULL, 0xbef9a3f7b2c67915ULL, 0xc67178f2e372532bULL,
+    0xca273eceea26619cULL, 0xd186b8c721c0c207ULL, 0xeada7dd6cde0eb1eULL, 0xf57d4f7fee6ed178ULL,
+    0x06f067aa72176fbaULL, 0x0a637dc5a2c898a6ULL, 0x113f9804bef90daeULL, 0x1b710b35131c471bULL,
+    0x28db77f523047d84ULL, 0x32caab7b40c72493ULL, 0x3c9ebe0a15c9bebcULL, 0x431d67c49c100d4cULL,
+    0x4cc5d4becb3e42b6ULL, 0x597f299cfc657e2aULL, 0x5fcb6fab3ad6faecULL, 0x6c44198c4a475817ULL,
 };
 constexpr uint64_t kH0[8] = {
-    0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL,
-    0xa54ff53a5f1d36f1ULL, 0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL,
-    0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
+    0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
+    0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
 };
 uint64_t Rotr(uint64_t x, int n) { return (x >> n) | (x << (64 - n)); }
 
@@ -188,8 +180,8 @@ std::string RestFriendlyName(const std::string& group, const std::string& versio
   std::size_t start = 0;
   while (true) {
     std::size_t dot = group.find('.', start);
-    parts.push_back(group.substr(start, dot == std::string::npos ? std::string::npos
-                                                                  : dot - start));
+    parts.push_back(
+        group.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
@@ -202,8 +194,8 @@ std::string RestFriendlyName(const std::string& group, const std::string& versio
 }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(),
-                                                suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Definition names as kube-apiserver names its built-in types (io.k8s.api.<group>.<v>.<Kind>).
@@ -585,12 +577,11 @@ json MetaSchemas(const Style& st, const std::string& group, const std::string& v
                     std::string(kConventions) + "#concurrency-control-and-consistency")},
         {"selfLink", StringProp("Deprecated: selfLink is a legacy read-only field that is no "
                                 "longer populated by the system.")},
-        {"uid",
-         StringProp("UID is the unique in time and space value for this object. It is "
-                    "typically generated by the server on successful creation of a resource "
-                    "and is not allowed to change on PUT operations.\n\nPopulated by the "
-                    "system. Read-only. More info: https://kubernetes.io/docs/concepts/"
-                    "overview/working-with-objects/names#uids")}}}};
+        {"uid", StringProp("UID is the unique in time and space value for this object. It is "
+                           "typically generated by the server on successful creation of a resource "
+                           "and is not allowed to change on PUT operations.\n\nPopulated by the "
+                           "system. Read-only. More info: https://kubernetes.io/docs/concepts/"
+                           "overview/working-with-objects/names#uids")}}}};
   s[Meta("ListMeta")] = {
       {"description",
        "ListMeta describes metadata that synthetic resources must have, including lists and "
@@ -670,8 +661,7 @@ json MetaSchemas(const Style& st, const std::string& group, const std::string& v
         {"message", StringProp("A human-readable description of the status of this "
                                "operation.")},
         {"metadata", st.RefWith(Meta("ListMeta"), "Standard list metadata. More info: " +
-                                                      std::string(kConventions) +
-                                                      "#types-kinds")},
+                                                      std::string(kConventions) + "#types-kinds")},
         {"reason", StringProp("A machine-readable description of why this operation is in the "
                               "\"Failure\" status.")},
         {"status", StringProp("Status of the operation. One of: \"Success\" or \"Failure\". "
@@ -754,10 +744,12 @@ void Decorate(json& s, const Style& st, bool v2, int depth) {
     if (!props.is_object()) props = json::object();
     props["apiVersion"] = StringProp(
         "apiVersion defines the versioned schema of this representation of an object. More "
-        "info: " + std::string(kConventions) + "#resources");
+        "info: " +
+        std::string(kConventions) + "#resources");
     props["kind"] = StringProp(
         "kind is a string value representing the type of this object. In CamelCase. More "
-        "info: " + std::string(kConventions) + "#types-kinds");
+        "info: " +
+        std::string(kConventions) + "#types-kinds");
     props["metadata"] = st.RefWith(Meta("ObjectMeta"), ObjectMetaDescription());
     json& req = s["required"];
     if (!req.is_array()) req = json::array();
@@ -771,11 +763,16 @@ void Decorate(json& s, const Style& st, bool v2, int depth) {
 // (builder.Options{StripValueValidation, StripNullable}).
 void StripForV2(json& s, int depth) {
   if (!s.is_object() || depth > 256) return;
-  static const char* kDrop[] = {"nullable",   "format",        "maximum",       "exclusiveMaximum",
-                                "minimum",    "exclusiveMinimum", "maxLength",  "minLength",
-                                "pattern",    "maxItems",      "minItems",      "uniqueItems",
-                                "multipleOf", "enum",          "maxProperties", "minProperties",
-                                "allOf",      "anyOf",         "oneOf",         "not"};
+  static const char* kDrop[] = {"nullable",      "format",
+                                "maximum",       "exclusiveMaximum",
+                                "minimum",       "exclusiveMinimum",
+                                "maxLength",     "minLength",
+                                "pattern",       "maxItems",
+                                "minItems",      "uniqueItems",
+                                "multipleOf",    "enum",
+                                "maxProperties", "minProperties",
+                                "allOf",         "anyOf",
+                                "oneOf",         "not"};
   for (const char* k : kDrop) s.erase(k);
   if (s.contains("properties") && s["properties"].is_object()) {
     for (auto& [k, v] : s["properties"].items()) StripForV2(v, depth + 1);
@@ -819,9 +816,9 @@ json ListSchema(const OpenApiResource& r, const Style& st) {
                 {"type", "array"},
                 {"items", st.RefOnly(DefinitionName(r, r.kind))}}},
               {"kind", TypeMetaKind()},
-              {"metadata", st.RefWith(Meta("ListMeta"), "Standard list metadata. More info: " +
-                                                            std::string(kConventions) +
-                                                            "#types-kinds")}}}};
+              {"metadata",
+               st.RefWith(Meta("ListMeta"), "Standard list metadata. More info: " +
+                                                std::string(kConventions) + "#types-kinds")}}}};
   if (IsCustom(r)) {
     s["x-kubernetes-group-version-kind"] = json::array({Gvk(r.group, r.version, list_kind)});
   }
@@ -843,8 +840,8 @@ class PathBuilder {
   PathBuilder(const OpenApiResource& r, const Style& st) : r_(r), st_(st) {}
 
   void AddTo(json& paths) {
-    std::string prefix = r_.group.empty() ? "/api/" + r_.version
-                                          : "/apis/" + r_.group + "/" + r_.version;
+    std::string prefix =
+        r_.group.empty() ? "/api/" + r_.version : "/apis/" + r_.group + "/" + r_.version;
     std::string cluster = prefix + "/" + r_.plural;
     std::string root = cluster;
     if (r_.namespaced) {
@@ -881,11 +878,12 @@ class PathBuilder {
 
   json PathParams(bool named) const {
     json params = json::array();
-    if (named) params.push_back(Param(st_, "name", "path", "name of the " + r_.kind, "string", true));
+    if (named)
+      params.push_back(Param(st_, "name", "path", "name of the " + r_.kind, "string", true));
     if (r_.namespaced) {
       params.push_back(Param(st_, "namespace", "path",
-                             "object name and auth scope, such as for teams and projects",
-                             "string", true));
+                             "object name and auth scope, such as for teams and projects", "string",
+                             true));
     }
     params.push_back(Pretty());
     return params;
@@ -912,8 +910,7 @@ class PathBuilder {
   }
 
   std::string Tag() const {
-    return OperationIdPart(GroupForIds(r_.group), false) + "_" +
-           OperationIdPart(r_.version, false);
+    return OperationIdPart(GroupForIds(r_.group), false) + "_" + OperationIdPart(r_.version, false);
   }
 
   json Content(const std::vector<std::string>& types, const json& schema) const {

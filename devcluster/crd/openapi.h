@@ -20,25 +20,30 @@
 namespace aidi::devcluster {
 
 struct OpenApiResource {
-  std::string group;     // "" for core
-  std::string version;   // "v1"
-  std::string kind;      // "Pod"
-  std::string plural;    // "pods"
+  std::string group;    // "" for core
+  std::string version;  // "v1"
+  std::string kind;     // "Pod"
+  std::string plural;   // "pods"
   bool namespaced = true;
   bool has_status = false;
   // openAPIV3Schema for custom resources; null for built-in kinds (published as a permissive
-  // object schema with the standard metadata).
+  // object schema with the standard metadata, deliberately without x-kubernetes-group-version-
+  // kind so kubectl apply computes strategic merge patches from its compiled-in types; see the
+  // note at the top of openapi.cc).
   nlohmann::json schema;
 };
 
-// The OpenAPI v3 document for one group-version.
+// The OpenAPI v3 document for one group-version (`group` "" for the core "api/v1" document).
+// Only resources of that group-version are included. Serve it for every group-version the
+// server has, built-ins included: kubectl checks fieldValidation support per GVK.
 nlohmann::json BuildOpenApiV3Document(const std::string& group, const std::string& version,
                                       const std::vector<OpenApiResource>& resources);
 
 // A stable content hash for the `?hash=` of serverRelativeURL (hex, upper case like upstream).
 std::string OpenApiDocumentHash(const nlohmann::json& document);
 
-// The OpenAPI v2 (swagger) document covering every resource (served at /openapi/v2 as JSON).
+// The OpenAPI v2 (swagger) document covering every resource (served at /openapi/v2 as JSON;
+// kubectl asks for protobuf there and silently falls back when it gets JSON or a 404/406).
 nlohmann::json BuildOpenApiV2Document(const std::vector<OpenApiResource>& resources);
 
 }  // namespace aidi::devcluster

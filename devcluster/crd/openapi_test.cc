@@ -19,28 +19,28 @@ OpenApiResource Pipeline() {
   r.plural = "pipelines";
   r.namespaced = true;
   r.has_status = true;
-  r.schema = {
-      {"type", "object"},
-      {"description", "Pipeline runs a DAG of stages."},
-      {"properties",
-       {{"apiVersion", {{"type", "string"}}},
-        {"kind", {{"type", "string"}}},
-        {"metadata", {{"type", "object"}}},
-        {"spec",
-         {{"type", "object"},
-          {"properties",
-           {{"stages",
-             {{"type", "array"},
-              {"description", "The stages of the pipeline."},
-              {"items",
-               {{"type", "object"},
-                {"properties",
-                 {{"name", {{"type", "string"}}},
-                  {"port", {{"x-kubernetes-int-or-string", true}}},
-                  {"template", {{"type", "object"},
-                                {"x-kubernetes-embedded-resource", true},
-                                {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}}}}},
-        {"status", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}};
+  r.schema = {{"type", "object"},
+              {"description", "Pipeline runs a DAG of stages."},
+              {"properties",
+               {{"apiVersion", {{"type", "string"}}},
+                {"kind", {{"type", "string"}}},
+                {"metadata", {{"type", "object"}}},
+                {"spec",
+                 {{"type", "object"},
+                  {"properties",
+                   {{"stages",
+                     {{"type", "array"},
+                      {"description", "The stages of the pipeline."},
+                      {"items",
+                       {{"type", "object"},
+                        {"properties",
+                         {{"name", {{"type", "string"}}},
+                          {"port", {{"x-kubernetes-int-or-string", true}}},
+                          {"template",
+                           {{"type", "object"},
+                            {"x-kubernetes-embedded-resource", true},
+                            {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}}}}},
+                {"status", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}};
   return r;
 }
 
@@ -129,19 +129,19 @@ TEST(OpenApiV3, PathsMirrorTheApiextensionsBuilder) {
   const json& paths = doc["paths"];
   std::set<std::string> keys;
   for (const auto& [k, v] : paths.items()) keys.insert(k);
-  EXPECT_THAT(keys, ::testing::ElementsAre(
-                        "/apis/aidi.dev/v1alpha1/edgesites",
-                        "/apis/aidi.dev/v1alpha1/edgesites/{name}",
-                        "/apis/aidi.dev/v1alpha1/namespaces/{namespace}/pipelines",
-                        "/apis/aidi.dev/v1alpha1/namespaces/{namespace}/pipelines/{name}",
-                        "/apis/aidi.dev/v1alpha1/namespaces/{namespace}/pipelines/{name}/status",
-                        "/apis/aidi.dev/v1alpha1/pipelines"));
+  EXPECT_THAT(keys,
+              ::testing::ElementsAre(
+                  "/apis/aidi.dev/v1alpha1/edgesites", "/apis/aidi.dev/v1alpha1/edgesites/{name}",
+                  "/apis/aidi.dev/v1alpha1/namespaces/{namespace}/pipelines",
+                  "/apis/aidi.dev/v1alpha1/namespaces/{namespace}/pipelines/{name}",
+                  "/apis/aidi.dev/v1alpha1/namespaces/{namespace}/pipelines/{name}/status",
+                  "/apis/aidi.dev/v1alpha1/pipelines"));
   EXPECT_EQ(paths["/apis/aidi.dev/v1alpha1/pipelines"]["get"]["operationId"],
             "listAidiDevV1alpha1PipelineForAllNamespaces");
   EXPECT_EQ(paths["/apis/aidi.dev/v1alpha1/edgesites"]["post"]["description"],
             "create an EdgeSite");
-  EXPECT_EQ(paths["/apis/aidi.dev/v1alpha1/namespaces/{namespace}/pipelines/{name}/status"]
-                 ["put"]["description"],
+  EXPECT_EQ(paths["/apis/aidi.dev/v1alpha1/namespaces/{namespace}/pipelines/{name}/status"]["put"]
+                 ["description"],
             "replace status of the specified Pipeline");
   EXPECT_EQ(paths["/apis/aidi.dev/v1alpha1/namespaces/{namespace}/pipelines"]["get"]["tags"],
             json({"aidiDev_v1alpha1"}));
@@ -150,8 +150,8 @@ TEST(OpenApiV3, PathsMirrorTheApiextensionsBuilder) {
 TEST(OpenApiV3, ExplainFindsTheSchemaByGvk) {
   json doc = BuildOpenApiV3Document("aidi.dev", "v1alpha1", {Pipeline()});
   // explain's template: the GVK from a GET on the resource path ...
-  json gvk = doc["paths"]["/apis/aidi.dev/v1alpha1/pipelines"]["get"]
-                ["x-kubernetes-group-version-kind"];
+  json gvk =
+      doc["paths"]["/apis/aidi.dev/v1alpha1/pipelines"]["get"]["x-kubernetes-group-version-kind"];
   EXPECT_EQ(gvk, Gvk("aidi.dev", "v1alpha1", "Pipeline"));
   // ... and the one component schema whose GVK list contains exactly that map.
   std::vector<std::string> matches;
@@ -243,8 +243,9 @@ TEST(OpenApiV2, SwaggerWithDefinitionsAndResolvableRefs) {
             json::array({Gvk("aidi.dev", "v1alpha1", "Pipeline")}));
   EXPECT_EQ(def["properties"]["metadata"]["$ref"],
             "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta");
-  EXPECT_FALSE(def["properties"]["spec"]["properties"]["stages"]["items"]["properties"]["port"]
-                   .contains("anyOf"));
+  EXPECT_FALSE(
+      def["properties"]["spec"]["properties"]["stages"]["items"]["properties"]["port"].contains(
+          "anyOf"));
   const json& patch =
       doc["paths"]["/apis/aidi.dev/v1alpha1/namespaces/{namespace}/pipelines/{name}"]["patch"];
   EXPECT_EQ(patch["x-kubernetes-group-version-kind"], Gvk("aidi.dev", "v1alpha1", "Pipeline"));

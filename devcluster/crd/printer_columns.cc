@@ -52,10 +52,10 @@ struct Step;
 using Path = std::vector<Step>;
 
 struct Filter {
-  Path left;                     // relative to @
-  std::string op;                // "" for existence
-  std::optional<json> literal;   // right side: a literal ...
-  std::optional<Path> right;     // ... or a path relative to @
+  Path left;                    // relative to @
+  std::string op;               // "" for existence
+  std::optional<json> literal;  // right side: a literal ...
+  std::optional<Path> right;    // ... or a path relative to @
 };
 
 struct Step {
@@ -88,8 +88,8 @@ class PathParser {
   }
   static bool IsTerminator(char c) {
     return c == '.' || c == ',' || c == '[' || c == ']' || c == '$' || c == '@' || c == '{' ||
-           c == '}' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' ||
-           c == ')' || c == '=' || c == '!' || c == '<' || c == '>';
+           c == '}' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == ')' ||
+           c == '=' || c == '!' || c == '<' || c == '>';
   }
 
   StatusOr<Path> ParseSteps(bool relative) {
@@ -109,8 +109,8 @@ class PathParser {
       } else if (relative) {
         break;
       } else {
-        return Error(path.empty() ? "must start with '.' or '['" : "unexpected " +
-                                                                       std::string(1, c));
+        return Error(path.empty() ? "must start with '.' or '['"
+                                  : "unexpected " + std::string(1, c));
       }
     }
     return path;
@@ -196,8 +196,7 @@ class PathParser {
     }
     SkipSpaces();
     if (pos_ >= s_.size() || s_[pos_] != ']') {
-      return Error(pos_ < s_.size() && s_[pos_] == ',' ? "unions are not supported"
-                                                        : "missing ]");
+      return Error(pos_ < s_.size() && s_[pos_] == ',' ? "unions are not supported" : "missing ]");
     }
     ++pos_;
     return st;
@@ -422,8 +421,8 @@ bool ParseGoRfc3339(const std::string& s, int64_t* secs, int64_t* nanos) {
     ++i;
   } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
     int oh, om;
-    if (!digits(i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
-        !digits(i + 4, 2, &om) || oh > 23 || om > 59) {
+    if (!digits(i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' || !digits(i + 4, 2, &om) ||
+        oh > 23 || om > 59) {
       return false;
     }
     offset = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);

@@ -1,8 +1,10 @@
 // Server-side Table output (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`) for custom
 // resources, from a CRD version's `additionalPrinterColumns`, the way apiextensions-apiserver's
-// tableconvertor does it: a NAME column first, then each column (jsonPath evaluated with the
-// client-go JSONPath subset: fields, [n], [*], ['key']), `date` columns as the apiserver
-// renders them, priority carried through, and the default AGE column when the CRD declares none.
+// tableconvertor does it: a Name column first, then each column (jsonPath evaluated with the
+// client-go JSONPath subset: fields, [n], [a:b], [*], ['key'], [?(@.f=="v")]; only the FIRST
+// match fills a cell, a miss is null), `date` columns rendered server-side as HumanDuration
+// ("3m30s", "<invalid>" for future times), priority carried through, and the default Age column
+// when the CRD declares none. See printer_columns.cc for the exact cell rules.
 // Pure functions; safe from any thread.
 #pragma once
 
@@ -17,7 +19,8 @@
 namespace aidi::devcluster {
 
 // Evaluates a printer-column JSONPath (".status.phase", ".spec.stages[*].name") on `object`.
-// Returns the matched values (empty when the path finds nothing). InvalidArgument on a bad path.
+// Returns the matched values (empty when the path finds nothing, or on what upstream treats as
+// an evaluation error: an index out of range, [n] on a non-list). InvalidArgument on a bad path.
 StatusOr<std::vector<nlohmann::json>> EvalJsonPath(const nlohmann::json& object,
                                                    const std::string& path);
 

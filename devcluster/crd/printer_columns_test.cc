@@ -46,8 +46,9 @@ TEST(HumanDuration, MatchesApimachinery) {
 }
 
 TEST(JsonPath, FieldsIndexesWildcardsAndQuotedKeys) {
-  json obj = {{"spec", {{"stages", {{{"name", "a"}, {"n", 1}}, {{"name", "b"}}}},
-                        {"labels", {{"app.kubernetes.io/name", "x"}, {"k", nullptr}}}}},
+  json obj = {{"spec",
+               {{"stages", {{{"name", "a"}, {"n", 1}}, {{"name", "b"}}}},
+                {"labels", {{"app.kubernetes.io/name", "x"}, {"k", nullptr}}}}},
               {"status", {{"phase", "Running"}}}};
   EXPECT_EQ(Values(obj, ".status.phase"), json({"Running"}));
   EXPECT_EQ(Values(obj, "$.status.phase"), json({"Running"}));
@@ -67,8 +68,10 @@ TEST(JsonPath, FieldsIndexesWildcardsAndQuotedKeys) {
 }
 
 TEST(JsonPath, Filters) {
-  json obj = {{"status", {{"conditions", {{{"type", "Ready"}, {"status", "True"}, {"n", 2}},
-                                          {{"type", "Complete"}, {"status", "False"}, {"n", 5}}}}}}};
+  json obj = {{"status",
+               {{"conditions",
+                 {{{"type", "Ready"}, {"status", "True"}, {"n", 2}},
+                  {{"type", "Complete"}, {"status", "False"}, {"n", 5}}}}}}};
   EXPECT_EQ(Values(obj, ".status.conditions[?(@.type==\"Ready\")].status"), json({"True"}));
   EXPECT_EQ(Values(obj, ".status.conditions[?(@.type == 'Complete')].status"), json({"False"}));
   EXPECT_EQ(Values(obj, ".status.conditions[?(@.n > 3)].type"), json({"Complete"}));
@@ -88,12 +91,16 @@ json PipelineVersion() {
   return {{"name", "v1alpha1"},
           {"additionalPrinterColumns",
            {{{"name", "Phase"}, {"type", "string"}, {"jsonPath", ".status.phase"}},
-            {{"name", "Stages"}, {"type", "integer"}, {"jsonPath", ".status.stageCount"},
+            {{"name", "Stages"},
+             {"type", "integer"},
+             {"jsonPath", ".status.stageCount"},
              {"description", "How many stages"}},
             {{"name", "Cost"}, {"type", "number"}, {"jsonPath", ".status.cost"}},
             {{"name", "Suspended"}, {"type", "boolean"}, {"jsonPath", ".spec.suspend"}},
             {{"name", "Started"}, {"type", "date"}, {"jsonPath", ".status.startedAt"}},
-            {{"name", "Message"}, {"type", "string"}, {"jsonPath", ".status.message"},
+            {{"name", "Message"},
+             {"type", "string"},
+             {"jsonPath", ".status.message"},
              {"priority", 1}}}}};
 }
 
@@ -146,10 +153,11 @@ TEST(TableColumns, StopAtTheFirstUnparsableJsonPath) {
 TEST(TableCells, RenderEachTypeAsUpstream) {
   json obj = {{"metadata", {{"name", "p1"}}},
               {"spec", {{"suspend", false}}},
-              {"status", {{"phase", "Running"},
-                          {"stageCount", 3.7},
-                          {"cost", 12},
-                          {"startedAt", "2026-11-27T16:00:00Z"}}}};
+              {"status",
+               {{"phase", "Running"},
+                {"stageCount", 3.7},
+                {"cost", 12},
+                {"startedAt", "2026-11-27T16:00:00Z"}}}};
   json cells = TableCellsFor(PipelineVersion(), obj, At("2026-11-27T20:30:00Z"));
   EXPECT_EQ(cells, json({"p1", "Running", 3, 12, false, "4h30m", nullptr}));
   EXPECT_EQ(cells.dump(), "[\"p1\",\"Running\",3,12,false,\"4h30m\",null]");
@@ -161,7 +169,8 @@ TEST(TableCells, MissingWrongTypeAndOddDates) {
     return TableCellsFor(v, {{"metadata", {{"name", "p"}}}, {"status", status}},
                          At("2026-11-27T20:00:00Z"));
   };
-  EXPECT_EQ(cells(json::object()), json({"p", nullptr, nullptr, nullptr, nullptr, nullptr, nullptr}));
+  EXPECT_EQ(cells(json::object()),
+            json({"p", nullptr, nullptr, nullptr, nullptr, nullptr, nullptr}));
   EXPECT_EQ(cells({{"stageCount", "three"}, {"cost", true}})[2], nullptr);
   EXPECT_EQ(cells({{"cost", 2.5}})[3], 2.5);
   EXPECT_EQ(cells({{"startedAt", ""}})[5], "<unknown>");
@@ -183,13 +192,14 @@ TEST(TableCells, StringColumnsPrintLikeJsonPath) {
               {{"name", "Null"}, {"type", "string"}, {"jsonPath", ".status.z"}},
               {{"name", "Map"}, {"type", "string"}, {"jsonPath", ".status.m"}}}}};
   json obj = {{"metadata", {{"name", "p"}}},
-              {"status", {{"sites", {"edge-a", "cloud<1>"}},
-                          {"stages", {{{"name", "load"}}, {{"name", "train"}}}},
-                          {"n", 42},
-                          {"f", 1234567.5},
-                          {"b", true},
-                          {"z", nullptr},
-                          {"m", {{"b", 1}, {"a", "x"}}}}}};
+              {"status",
+               {{"sites", {"edge-a", "cloud<1>"}},
+                {"stages", {{{"name", "load"}}, {{"name", "train"}}}},
+                {"n", 42},
+                {"f", 1234567.5},
+                {"b", true},
+                {"z", nullptr},
+                {"m", {{"b", 1}, {"a", "x"}}}}}};
   // Only the first match is used; lists and maps print as Go's json.Marshal (HTML-escaped).
   EXPECT_EQ(TableCellsFor(v, obj, Clock::WallTime{}),
             json({"p", "[\"edge-a\",\"cloud\\u003c1\\u003e\"]", "load", "42", "1.2345675e+06",

@@ -11,9 +11,9 @@ namespace {
 
 using Ranges = std::vector<std::pair<char32_t, char32_t>>;
 constexpr char32_t kMaxRune = 0x10FFFF;
-constexpr int kMaxNesting = 256;    // Go allows 1000; our parser recurses, so stay shallower.
-constexpr int kMaxRepeat = 1000;    // as Go's regexp/syntax
-constexpr int kMaxInsts = 20000;    // keeps matching at O(text * 20000) at worst
+constexpr int kMaxNesting = 256;  // Go allows 1000; our parser recurses, so stay shallower.
+constexpr int kMaxRepeat = 1000;  // as Go's regexp/syntax
+constexpr int kMaxInsts = 20000;  // keeps matching at O(text * 20000) at worst
 
 enum AssertKind { kBeginText, kEndText, kBeginLine, kEndLine, kWordBoundary, kNoWordBoundary };
 
@@ -64,12 +64,27 @@ struct FoldBlock {
   int32_t delta;
 };
 constexpr FoldBlock kFolds[] = {
-    {'A', 'Z', 32},       {'a', 'z', -32},      {0xC0, 0xD6, 32},     {0xD8, 0xDE, 32},
-    {0xE0, 0xF6, -32},    {0xF8, 0xFE, -32},    {0x391, 0x3A1, 32},   {0x3A3, 0x3A9, 32},
-    {0x3B1, 0x3C1, -32},  {0x3C3, 0x3C9, -32},  {0x400, 0x40F, 80},   {0x410, 0x42F, 32},
-    {0x430, 0x44F, -32},  {0x450, 0x45F, -80},  {'k', 'k', 0x212A - 'k'},
-    {'K', 'K', 0x212A - 'K'}, {0x212A, 0x212A, 'k' - 0x212A}, {'s', 's', 0x17F - 's'},
-    {'S', 'S', 0x17F - 'S'},  {0x17F, 0x17F, 's' - 0x17F},   {0x3C2, 0x3C2, 1},
+    {'A', 'Z', 32},
+    {'a', 'z', -32},
+    {0xC0, 0xD6, 32},
+    {0xD8, 0xDE, 32},
+    {0xE0, 0xF6, -32},
+    {0xF8, 0xFE, -32},
+    {0x391, 0x3A1, 32},
+    {0x3A3, 0x3A9, 32},
+    {0x3B1, 0x3C1, -32},
+    {0x3C3, 0x3C9, -32},
+    {0x400, 0x40F, 80},
+    {0x410, 0x42F, 32},
+    {0x430, 0x44F, -32},
+    {0x450, 0x45F, -80},
+    {'k', 'k', 0x212A - 'k'},
+    {'K', 'K', 0x212A - 'K'},
+    {0x212A, 0x212A, 'k' - 0x212A},
+    {'s', 's', 0x17F - 's'},
+    {'S', 'S', 0x17F - 'S'},
+    {0x17F, 0x17F, 's' - 0x17F},
+    {0x3C2, 0x3C2, 1},
 };
 
 void AddFolds(Ranges* r) {
@@ -93,10 +108,18 @@ bool IsWordRune(char32_t c) {
 
 bool PerlClass(char c, Ranges* out) {
   switch (c) {
-    case 'd': *out = {{'0', '9'}}; return true;
-    case 's': *out = {{'\t', '\n'}, {'\f', '\r'}, {' ', ' '}}; return true;
-    case 'w': *out = {{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}}; return true;
-    case 'D': case 'S': case 'W':
+    case 'd':
+      *out = {{'0', '9'}};
+      return true;
+    case 's':
+      *out = {{'\t', '\n'}, {'\f', '\r'}, {' ', ' '}};
+      return true;
+    case 'w':
+      *out = {{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}};
+      return true;
+    case 'D':
+    case 'S':
+    case 'W':
       PerlClass(static_cast<char>(c - 'A' + 'a'), out);
       *out = Negate(*out);
       return true;
@@ -144,8 +167,7 @@ int HexValue(char32_t c) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view pattern)
-      : pattern_(pattern), src_(gofmt::DecodeUtf8(pattern)) {}
+  explicit Parser(std::string_view pattern) : pattern_(pattern), src_(gofmt::DecodeUtf8(pattern)) {}
 
   StatusOr<NodePtr> Parse() {
     NodePtr n = ParseAlt(0);
@@ -387,10 +409,21 @@ class Parser {
       char32_t c = Peek();
       ++pos_;
       switch (c) {
-        case 'i': fold_ = !negate; any = true; break;
-        case 's': dot_nl_ = !negate; any = true; break;
-        case 'm': multi_line_ = !negate; any = true; break;
-        case 'U': any = true; break;  // ungreedy: irrelevant to match/no-match
+        case 'i':
+          fold_ = !negate;
+          any = true;
+          break;
+        case 's':
+          dot_nl_ = !negate;
+          any = true;
+          break;
+        case 'm':
+          multi_line_ = !negate;
+          any = true;
+          break;
+        case 'U':
+          any = true;
+          break;  // ungreedy: irrelevant to match/no-match
         case '-':
           if (negate) {
             SetError("invalid or unsupported Perl syntax");
@@ -419,12 +452,18 @@ class Parser {
   // Parses an escape that stands for one rune (after the backslash). -1 on error.
   long ParseRuneEscape(char32_t c) {
     switch (c) {
-      case 'a': return 7;
-      case 'f': return 12;
-      case 't': return 9;
-      case 'n': return 10;
-      case 'r': return 13;
-      case 'v': return 11;
+      case 'a':
+        return 7;
+      case 'f':
+        return 12;
+      case 't':
+        return 9;
+      case 'n':
+        return 10;
+      case 'r':
+        return 13;
+      case 'v':
+        return 11;
       case 'x': {
         if (Peek() == '{') {
           ++pos_;
@@ -474,10 +513,14 @@ class Parser {
     ++pos_;
     Ranges r;
     switch (c) {
-      case 'A': return Assert(kBeginText);
-      case 'z': return Assert(kEndText);
-      case 'b': return Assert(kWordBoundary);
-      case 'B': return Assert(kNoWordBoundary);
+      case 'A':
+        return Assert(kBeginText);
+      case 'z':
+        return Assert(kEndText);
+      case 'b':
+        return Assert(kWordBoundary);
+      case 'B':
+        return Assert(kNoWordBoundary);
       case 'p':
       case 'P':
         SetError("unsupported Unicode class (\\p)");
@@ -722,10 +765,9 @@ class SparseSet {
 };
 
 bool InClass(const Ranges& r, char32_t c) {
-  auto it = std::upper_bound(r.begin(), r.end(), c,
-                             [](char32_t v, const std::pair<char32_t, char32_t>& p) {
-                               return v < p.first;
-                             });
+  auto it = std::upper_bound(
+      r.begin(), r.end(), c,
+      [](char32_t v, const std::pair<char32_t, char32_t>& p) { return v < p.first; });
   if (it == r.begin()) return false;
   --it;
   return c >= it->first && c <= it->second;
@@ -762,12 +804,18 @@ bool Regex::Search(std::string_view text) const {
     char32_t next = pos < n ? runes[pos] : 0;
     bool wb = (pos > 0 && IsWordRune(prev)) != (pos < n && IsWordRune(next));
     switch (kind) {
-      case kBeginText: return pos == 0;
-      case kEndText: return pos == n;
-      case kBeginLine: return pos == 0 || prev == '\n';
-      case kEndLine: return pos == n || next == '\n';
-      case kWordBoundary: return wb;
-      case kNoWordBoundary: return !wb;
+      case kBeginText:
+        return pos == 0;
+      case kEndText:
+        return pos == n;
+      case kBeginLine:
+        return pos == 0 || prev == '\n';
+      case kEndLine:
+        return pos == n || next == '\n';
+      case kWordBoundary:
+        return wb;
+      case kNoWordBoundary:
+        return !wb;
     }
     return false;
   };
@@ -781,7 +829,9 @@ bool Regex::Search(std::string_view text) const {
       set.Insert(pc);
       const Inst& in = insts[static_cast<std::size_t>(pc)];
       switch (in.op) {
-        case Inst::kJmp: stack.push_back(in.x); break;
+        case Inst::kJmp:
+          stack.push_back(in.x);
+          break;
         case Inst::kSplit:
           stack.push_back(in.y);
           stack.push_back(in.x);
@@ -808,10 +858,17 @@ bool Regex::Search(std::string_view text) const {
       const Inst& in = insts[static_cast<std::size_t>(pc)];
       bool ok = false;
       switch (in.op) {
-        case Inst::kRange: ok = InClass(prog_->classes[static_cast<std::size_t>(in.x)], c); break;
-        case Inst::kAny: ok = true; break;
-        case Inst::kAnyNotNL: ok = c != '\n'; break;
-        default: break;
+        case Inst::kRange:
+          ok = InClass(prog_->classes[static_cast<std::size_t>(in.x)], c);
+          break;
+        case Inst::kAny:
+          ok = true;
+          break;
+        case Inst::kAnyNotNL:
+          ok = c != '\n';
+          break;
+        default:
+          break;
       }
       if (ok && add(nlist, pc + 1, pos + 1)) return true;
     }

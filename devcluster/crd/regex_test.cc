@@ -34,7 +34,9 @@ TEST(Regex, DnsLabelAndOtherKubernetesPatterns) {
   EXPECT_FALSE(Match(label, "Stage"));
   EXPECT_FALSE(Match(label, "-a"));
   EXPECT_FALSE(Match(label, "a-"));
-  const std::string quantity = R"(^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$)";
+  const std::string quantity =
+      R"(^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|)"
+      R"(([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$)";
   EXPECT_TRUE(Match(quantity, "500Mi"));
   EXPECT_TRUE(Match(quantity, "1.5"));
   EXPECT_FALSE(Match(quantity, "5 Gi"));
@@ -73,12 +75,14 @@ TEST(Regex, ErrorsReadLikeGo) {
   EXPECT_EQ(CompileError("[a"), "error parsing regexp: missing closing ]: `[a`");
   EXPECT_EQ(CompileError("(a"), "error parsing regexp: missing closing ): `(a`");
   EXPECT_EQ(CompileError("a)"), "error parsing regexp: unexpected ): `a)`");
-  EXPECT_EQ(CompileError("*a"), "error parsing regexp: missing argument to repetition operator: `*a`");
+  EXPECT_EQ(CompileError("*a"),
+            "error parsing regexp: missing argument to repetition operator: `*a`");
   EXPECT_EQ(CompileError("a**"), "error parsing regexp: invalid nested repetition operator: `a**`");
   EXPECT_EQ(CompileError("a{1001}"), "error parsing regexp: invalid repeat count: `a{1001}`");
   EXPECT_EQ(CompileError("[z-a]"), "error parsing regexp: invalid character class range: `[z-a]`");
   EXPECT_EQ(CompileError(R"(\1)"), "error parsing regexp: invalid escape sequence: `\\1`");
-  EXPECT_EQ(CompileError("a\\"), "error parsing regexp: trailing backslash at end of expression: `a\\`");
+  EXPECT_EQ(CompileError("a\\"),
+            "error parsing regexp: trailing backslash at end of expression: `a\\`");
   EXPECT_NE(CompileError("((a{1,1000}){1,1000}){1,1000}"), "");  // too large
 }
 

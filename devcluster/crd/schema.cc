@@ -35,9 +35,9 @@ struct SchemaNode {
   bool embedded = false;
   std::map<std::string, std::unique_ptr<SchemaNode>> properties;
   std::unique_ptr<SchemaNode> items;
-  bool has_additional = false;                // additionalProperties present (bool or schema)
-  bool additional_allows = true;              // false for additionalProperties: false
-  std::unique_ptr<SchemaNode> additional;     // additionalProperties as a schema
+  bool has_additional = false;             // additionalProperties present (bool or schema)
+  bool additional_allows = true;           // false for additionalProperties: false
+  std::unique_ptr<SchemaNode> additional;  // additionalProperties as a schema
   std::vector<std::string> required;
   std::optional<json> default_value;
   std::optional<std::vector<json>> enum_values;
@@ -45,7 +45,6 @@ struct SchemaNode {
   bool exclusive_minimum = false, exclusive_maximum = false;
   std::optional<int64_t> min_length, max_length, min_items, max_items;
   std::optional<int64_t> min_properties, max_properties;
-  bool unique_items = false;
   std::string pattern;
   std::optional<Regex> regex;
   std::vector<std::unique_ptr<SchemaNode>> all_of, any_of, one_of;
@@ -72,15 +71,18 @@ const std::set<std::string> kMetaFields = {"apiVersion", "kind", "metadata"};
 // ---------------------------------------------------------------------------------------------
 // Depth checks without recursion: inputs may nest far deeper than the stack allows.
 
-bool DepthExceeds(const json& root, int limit) {
+bool DepthExceeds(const json& root, int limit, std::size_t* nodes = nullptr) {
   std::vector<std::pair<const json*, int>> stack{{&root, 1}};
+  std::size_t count = 0;
   while (!stack.empty()) {
     auto [v, d] = stack.back();
     stack.pop_back();
+    ++count;
     if (!v->is_structured()) continue;
     if (d > limit) return true;
     for (const json& child : *v) stack.push_back({&child, d + 1});
   }
+  if (nodes) *nodes = count;
   return false;
 }
 
@@ -90,8 +92,8 @@ bool DepthExceeds(const json& root, int limit) {
 class SchemaParser {
  public:
   Status Parse(const json& s, const std::string& path, int depth, SchemaNode* out) {
-    if (depth > kMaxDepth) return Fail(path, "schema nests deeper than " +
-                                                 std::to_string(kMaxDepth) + " levels");
+    if (depth > kMaxDepth)
+      return Fail(path, "schema nests deeper than " + std::to_string(kMaxDepth) + " levels");
     if (s.is_null()) return Status::Ok();
     if (!s.is_object()) return Fail(path, "must be an object");
     AIDI_RETURN_IF_ERROR(ParseType(s, path, out));
@@ -138,11 +140,17 @@ class SchemaParser {
   static Status ParseFlags(const json& s, const std::string& path, SchemaNode* out) {
     bool int_or_string = false;
     AIDI_RETURN_IF_ERROR(Bool(s, "nullable", path, &out->nullable));
-    AIDI_RETURN_IF_ERROR(Bool(s, "x-kubernetes-preserve-unknown-fields", path,
-                              &out->preserve_unknown));
+    AIDI_RETURN_IF_ERROR(
+        Bool(s, "x-kubernetes-preserve-unknown-fields", path, &out->preserve_unknown));
     AIDI_RETURN_IF_ERROR(Bool(s, "x-kubernetes-embedded-resource", path, &out->embedded));
     AIDI_RETURN_IF_ERROR(Bool(s, "x-kubernetes-int-or-string", path, &int_or_string));
-    AIDI_RETURN_IF_ERROR(Bool(s, "uniqueItems", path, &out->unique_items));
+    bool unique_items = false;
+    AIDI_RETURN_IF_ERROR(Bool(s, "uniqueItems", path, &unique_items));
+    if (unique_items) {
+      return Fail(path + ".uniqueItems",
+                  "Forbidden: uniqueItems cannot be set to true since the runtime complexity "
+                  "becomes quadratic");
+    }
     if (int_or_string) out->types = {"integer", "string"};
     if (s.contains("default")) out->default_value = s["default"];
     return Status::Ok();
@@ -174,8 +182,8 @@ class SchemaParser {
         out->additional_allows = ap.get<bool>();
       } else if (ap.is_object()) {
         out->additional = std::make_unique<SchemaNode>();
-        AIDI_RETURN_IF_ERROR(Parse(ap, path + ".additionalProperties", depth + 1,
-                                   out->additional.get()));
+        AIDI_RETURN_IF_ERROR(
+            Parse(ap, path + ".additionalProperties", depth + 1, out->additional.get()));
       } else {
         return Fail(path + ".additionalProperties", "must be a boolean or an object");
       }
@@ -234,8 +242,8 @@ class SchemaParser {
       out->pattern = s["pattern"].get<std::string>();
       auto re = Regex::Compile(out->pattern);
       if (!re.ok()) {
-        return Fail(path + ".pattern", "must be a valid regular expression, but isn't: " +
-                                           re.status().message());
+        return Fail(path + ".pattern",
+                    "must be a valid regular expression, but isn't: " + re.status().message());
       }
       out->regex = std::move(re).value();
     }
@@ -306,12 +314,18 @@ enum class GoKind { kNull, kBool, kString, kInt, kFloat, kArray, kObject };
 GoKind KindOf(const json& v) {
   int64_t i;
   switch (v.type()) {
-    case json::value_t::null: return GoKind::kNull;
-    case json::value_t::boolean: return GoKind::kBool;
-    case json::value_t::string: return GoKind::kString;
-    case json::value_t::array: return GoKind::kArray;
-    case json::value_t::object: return GoKind::kObject;
-    default: return gofmt::AsGoInt64(v, &i) ? GoKind::kInt : GoKind::kFloat;
+    case json::value_t::null:
+      return GoKind::kNull;
+    case json::value_t::boolean:
+      return GoKind::kBool;
+    case json::value_t::string:
+      return GoKind::kString;
+    case json::value_t::array:
+      return GoKind::kArray;
+    case json::value_t::object:
+      return GoKind::kObject;
+    default:
+      return gofmt::AsGoInt64(v, &i) ? GoKind::kInt : GoKind::kFloat;
   }
 }
 
@@ -334,7 +348,8 @@ bool DeepEqual(const json& a, const json& b, int depth = 0) {
       gofmt::AsGoInt64(a, &ia);
       gofmt::AsGoInt64(b, &ib);
       return ia == ib;
-    case GoKind::kFloat: return gofmt::AsFloat64(a) == gofmt::AsFloat64(b);
+    case GoKind::kFloat:
+      return gofmt::AsFloat64(a) == gofmt::AsFloat64(b);
     case GoKind::kArray:
       if (a.size() != b.size()) return false;
       for (std::size_t i = 0; i < a.size(); ++i) {
@@ -349,7 +364,8 @@ bool DeepEqual(const json& a, const json& b, int depth = 0) {
       }
       return true;
     }
-    default: return a == b;
+    default:
+      return a == b;
   }
 }
 
@@ -371,9 +387,8 @@ bool EnumMatches(const json& data, const json& enum_value) {
   }
   if (ke == GoKind::kString && kd == GoKind::kInt) {  // string(rune(i))
     gofmt::AsGoInt64(data, &i);
-    char32_t r = (i < 0 || i > 0x10FFFF || (i >= 0xD800 && i <= 0xDFFF))
-                     ? char32_t{0xFFFD}
-                     : static_cast<char32_t>(i);
+    char32_t r = (i < 0 || i > 0x10FFFF || (i >= 0xD800 && i <= 0xDFFF)) ? char32_t{0xFFFD}
+                                                                         : static_cast<char32_t>(i);
     std::string s;
     gofmt::AppendUtf8(r, &s);
     return s == enum_value.get_ref<const std::string&>();
@@ -406,10 +421,14 @@ std::string Join(const std::vector<std::string>& v, const std::string& sep) {
 
 class Validator {
  public:
+  // `budget` counts the values left to visit; shared with the validators of sub-schemas.
+  explicit Validator(int64_t* budget) : budget_(budget) {}
+
   std::vector<FieldError> errors;
 
   void Value(const SchemaNode& s, const json& x, const std::string& path) {
-    if (x.is_null()) {  // upstream runs only the type and enum validators on null
+    if (--*budget_ < 0) return;  // Validate reports the exhausted budget once
+    if (x.is_null()) {           // upstream runs only the type and enum validators on null
       CheckType(s, x, path);
       CheckEnum(s, x, path);
       return;
@@ -427,6 +446,8 @@ class Validator {
   }
 
  private:
+  int64_t* budget_;
+
   // kube-openapi names fields "spec.a", "spec.list[0]"; apiextensions trims a leading dot.
   static std::string Field(const std::string& path) {
     if (path.empty() || path == ".") return "";
@@ -440,8 +461,8 @@ class Validator {
   }
   void TypeInvalid(const std::string& path, const std::string& type, const std::string& got) {
     Add("FieldValueTypeInvalid", path,
-        "Invalid value: " + gofmt::Quote(got) + ": " + path + " in body must be of type " +
-            type + ": " + gofmt::Quote(got));
+        "Invalid value: " + gofmt::Quote(got) + ": " + path + " in body must be of type " + type +
+            ": " + gofmt::Quote(got));
   }
   // Errors kube-openapi creates with errors.New are not *Validation errors: they land on the
   // nil field path with an empty value.
@@ -458,16 +479,30 @@ class Validator {
     }
     std::string sch_type, data_format;
     switch (KindOf(x)) {
-      case GoKind::kBool: sch_type = "boolean"; break;
-      case GoKind::kString: sch_type = "string"; break;
-      case GoKind::kInt: sch_type = "integer"; data_format = "int64"; break;
-      case GoKind::kFloat: sch_type = "number"; data_format = "float64"; break;
-      case GoKind::kArray: sch_type = "array"; break;
-      default: sch_type = "object"; break;
+      case GoKind::kBool:
+        sch_type = "boolean";
+        break;
+      case GoKind::kString:
+        sch_type = "string";
+        break;
+      case GoKind::kInt:
+        sch_type = "integer";
+        data_format = "int64";
+        break;
+      case GoKind::kFloat:
+        sch_type = "number";
+        data_format = "float64";
+        break;
+      case GoKind::kArray:
+        sch_type = "array";
+        break;
+      default:
+        sch_type = "object";
+        break;
     }
     bool string_or_slice = x.is_string() || x.is_array();
-    bool float_int = sch_type == "number" && IsJsonInteger(gofmt::AsFloat64(x)) &&
-                     s.HasType("integer");
+    bool float_int =
+        sch_type == "number" && IsJsonInteger(gofmt::AsFloat64(x)) && s.HasType("integer");
     bool int_float = sch_type == "integer" && s.HasType("number");
     if (!string_or_slice && !s.format.empty() &&
         !(s.HasType(sch_type) || data_format == s.format || float_int || int_float)) {
@@ -485,7 +520,7 @@ class Validator {
       std::optional<std::vector<FieldError>> best;
       bool ok = false;
       for (const auto& sub : s.any_of) {
-        Validator v;
+        Validator v(budget_);
         v.Value(*sub, x, path);
         if (v.errors.empty()) {
           ok = true;
@@ -503,7 +538,7 @@ class Validator {
       std::optional<std::vector<FieldError>> best;
       int valid = 0;
       for (const auto& sub : s.one_of) {
-        Validator v;
+        Validator v(budget_);
         v.Value(*sub, x, path);
         if (v.errors.empty()) {
           ++valid;
@@ -513,8 +548,8 @@ class Validator {
         }
       }
       if (valid != 1) {
-        std::string more =
-            valid == 0 ? "Found none valid" : "Found " + std::to_string(valid) + " valid alternatives";
+        std::string more = valid == 0 ? "Found none valid"
+                                      : "Found " + std::to_string(valid) + " valid alternatives";
         Composite(gofmt::Quote(path) + " must validate one and only one schema (oneOf). " + more);
         if (best) errors.insert(errors.end(), best->begin(), best->end());
       }
@@ -522,7 +557,7 @@ class Validator {
     if (!s.all_of.empty()) {
       std::size_t valid = 0;
       for (const auto& sub : s.all_of) {
-        Validator v;
+        Validator v(budget_);
         v.Value(*sub, x, path);
         if (v.errors.empty()) ++valid;
         errors.insert(errors.end(), v.errors.begin(), v.errors.end());
@@ -533,7 +568,7 @@ class Validator {
       }
     }
     if (s.not_) {
-      Validator v;
+      Validator v(budget_);
       v.Value(*s.not_, x, path);
       if (v.errors.empty()) Composite(gofmt::Quote(path) + " must not validate the schema (not)");
     }
@@ -549,8 +584,9 @@ class Validator {
       return;
     }
     if (s.min_length && runes < *s.min_length) {
-      Invalid(path, v, path + " in body should be at least " + std::to_string(*s.min_length) +
-                           " chars long");
+      Invalid(
+          path, v,
+          path + " in body should be at least " + std::to_string(*s.min_length) + " chars long");
       return;
     }
     if (s.regex && !s.regex->Search(v)) {
@@ -562,8 +598,8 @@ class Validator {
     if (s.format.empty() || !formats::IsKnownStringFormat(s.format)) return;
     if (formats::Validate(s.format, v)) return;
     Add("FieldValueTypeInvalid", path,
-        "Invalid value: " + gofmt::Quote(v) + ": " + path + " in body must be of type " +
-            s.format + ": " + gofmt::Quote(v));
+        "Invalid value: " + gofmt::Quote(v) + ": " + path + " in body must be of type " + s.format +
+            ": " + gofmt::Quote(v));
   }
 
   void CheckNumber(const SchemaNode& s, const json& x, const std::string& path) {
@@ -571,9 +607,7 @@ class Validator {
     bool is_int = gofmt::AsGoInt64(x, &i);
     double f = gofmt::AsFloat64(x);
     // Integers compare against the boundary converted to int64, as MinimumNativeType does.
-    auto bound = [&](double b) {
-      return is_int ? std::to_string(GoInt64(b)) : gofmt::FloatV(b);
-    };
+    auto bound = [&](double b) { return is_int ? std::to_string(GoInt64(b)) : gofmt::FloatV(b); };
     auto less = [&](double b) { return is_int ? i < GoInt64(b) : f < b; };
     auto greater = [&](double b) { return is_int ? i > GoInt64(b) : f > b; };
     if (s.multiple_of) {
@@ -596,16 +630,18 @@ class Validator {
       double b = *s.minimum;
       bool fail = s.exclusive_minimum ? !greater(b) : less(b);
       if (fail) {
-        Invalid(path, x, path + " in body should be greater than " +
-                             std::string(s.exclusive_minimum ? "" : "or equal to ") + bound(b));
+        Invalid(path, x,
+                path + " in body should be greater than " +
+                    std::string(s.exclusive_minimum ? "" : "or equal to ") + bound(b));
       }
     }
     if (s.maximum) {
       double b = *s.maximum;
       bool fail = s.exclusive_maximum ? !less(b) : greater(b);
       if (fail) {
-        Invalid(path, x, path + " in body should be less than " +
-                             std::string(s.exclusive_maximum ? "" : "or equal to ") + bound(b));
+        Invalid(path, x,
+                path + " in body should be less than " +
+                    std::string(s.exclusive_maximum ? "" : "or equal to ") + bound(b));
       }
     }
   }
@@ -618,23 +654,13 @@ class Validator {
     }
     int64_t size = static_cast<int64_t>(x.size());
     if (s.min_items && size < *s.min_items) {
-      Invalid(path, json(size), path + " in body should have at least " +
-                                    std::to_string(*s.min_items) + " items");
+      Invalid(path, json(size),
+              path + " in body should have at least " + std::to_string(*s.min_items) + " items");
     }
     if (s.max_items && size > *s.max_items) {
       Add("FieldValueTooMany", path,
           "Too many: " + std::to_string(size) + ": must have at most " +
               std::to_string(*s.max_items) + " items");
-    }
-    if (s.unique_items) {
-      for (std::size_t i = 1; i < x.size(); ++i) {
-        bool dup = false;
-        for (std::size_t j = 0; j < i && !dup; ++j) dup = DeepEqual(x[i], x[j]);
-        if (dup) {
-          Invalid(path, json(""), path + " in body shouldn't contain duplicates");
-          break;
-        }
-      }
     }
   }
 
@@ -656,8 +682,9 @@ class Validator {
   void CheckObject(const SchemaNode& s, const json& x, const std::string& path) {
     int64_t n = static_cast<int64_t>(x.size());
     if (s.min_properties && n < *s.min_properties) {
-      Invalid(path, json(n), path + " in body should have at least " +
-                                 std::to_string(*s.min_properties) + " properties");
+      Invalid(path, json(n),
+              path + " in body should have at least " + std::to_string(*s.min_properties) +
+                  " properties");
       return;  // upstream returns before looking at any property
     }
     if (s.max_properties && n > *s.max_properties) {
@@ -691,9 +718,7 @@ class Validator {
 std::string Child(const std::string& p, const std::string& name) {
   return p.empty() ? name : p + "." + name;
 }
-std::string Index(const std::string& p, std::size_t i) {
-  return p + "[" + std::to_string(i) + "]";
-}
+std::string Index(const std::string& p, std::size_t i) { return p + "[" + std::to_string(i) + "]"; }
 std::string Key(const std::string& p, const std::string& k) { return p + "[" + k + "]"; }
 
 // utilvalidation.IsDNS1035Label on the lower-cased kind.
@@ -722,8 +747,8 @@ std::string Dns1035Errors(const std::string& kind) {
 
 void ValidateEmbedded(const std::string& path, const json& x, std::vector<FieldError>* errs) {
   auto invalid = [&](const std::string& field, const json& v, const std::string& detail) {
-    errs->push_back({"FieldValueInvalid", field,
-                     "Invalid value: " + gofmt::ValueV(v) + ": " + detail});
+    errs->push_back(
+        {"FieldValueInvalid", field, "Invalid value: " + gofmt::ValueV(v) + ": " + detail});
   };
   if (!x.contains("apiVersion")) {
     errs->push_back({"FieldValueRequired", Child(path, "apiVersion"), "Required value"});
@@ -756,8 +781,8 @@ void ValidateEmbedded(const std::string& path, const json& x, std::vector<FieldE
   }
 }
 
-void ValidateEmbeddedTree(const SchemaNode* s, const json& x, const std::string& path,
-                          bool root, std::vector<FieldError>* errs) {
+void ValidateEmbeddedTree(const SchemaNode* s, const json& x, const std::string& path, bool root,
+                          std::vector<FieldError>* errs) {
   if (!s) return;
   if (x.is_object()) {
     if (s->embedded && !root) ValidateEmbedded(path, x, errs);
@@ -790,12 +815,24 @@ std::vector<std::size_t> NonUnique(const std::vector<json>& items) {
     }
     switch (KindOf(x)) {
       case GoKind::kObject:
-      case GoKind::kArray: key = "c" + gofmt::JsonMarshal(x); break;
-      case GoKind::kInt: key = "i" + gofmt::JsonMarshal(x); break;
-      case GoKind::kFloat: key = "f" + gofmt::JsonMarshal(x); break;
-      case GoKind::kString: key = "s" + x.get<std::string>(); break;
-      case GoKind::kBool: key = x.get<bool>() ? "bt" : "bf"; break;
-      case GoKind::kNull: key = "n"; break;
+      case GoKind::kArray:
+        key = "c" + gofmt::JsonMarshal(x);
+        break;
+      case GoKind::kInt:
+        key = "i" + gofmt::JsonMarshal(x);
+        break;
+      case GoKind::kFloat:
+        key = "f" + gofmt::JsonMarshal(x);
+        break;
+      case GoKind::kString:
+        key = "s" + x.get<std::string>();
+        break;
+      case GoKind::kBool:
+        key = x.get<bool>() ? "bt" : "bf";
+        break;
+      case GoKind::kNull:
+        key = "n";
+        break;
     }
     if (++seen[key] == 2) out.push_back(i);
   }
@@ -837,8 +874,8 @@ void ValidateListMap(const SchemaNode& s, const json& x, const std::string& path
     } else if (!keys[i].is_discarded()) {
       shown[s.list_map_keys[0]] = keys[i];
     }
-    errs->push_back({"FieldValueDuplicate", Index(path, i),
-                     "Duplicate value: " + gofmt::ValueV(shown)});
+    errs->push_back(
+        {"FieldValueDuplicate", Index(path, i), "Duplicate value: " + gofmt::ValueV(shown)});
   }
 }
 
@@ -847,7 +884,8 @@ void ValidateListTypes(const SchemaNode* s, const json& x, const std::string& pa
   if (!s) return;
   if (x.is_object()) {
     for (auto it = x.begin(); it != x.end(); ++it) {
-      if (s->additional) ValidateListTypes(s->additional.get(), it.value(), Key(path, it.key()), errs);
+      if (s->additional)
+        ValidateListTypes(s->additional.get(), it.value(), Key(path, it.key()), errs);
     }
     for (auto it = x.begin(); it != x.end(); ++it) {
       auto p = s->properties.find(it.key());
@@ -859,8 +897,8 @@ void ValidateListTypes(const SchemaNode* s, const json& x, const std::string& pa
     if (s->list_type == "set") {
       std::vector<json> items(x.begin(), x.end());
       for (std::size_t i : NonUnique(items)) {
-        errs->push_back({"FieldValueDuplicate", Index(path, i),
-                         "Duplicate value: " + gofmt::ValueV(x[i])});
+        errs->push_back(
+            {"FieldValueDuplicate", Index(path, i), "Duplicate value: " + gofmt::ValueV(x[i])});
       }
     } else if (s->list_type == "map") {
       ValidateListMap(*s, x, path, errs);
@@ -915,8 +953,7 @@ class Pruner {
   }
 
  private:
-  void SkipPrune(json& x, const SchemaNode* s, bool embedded, const std::string& path,
-                 int depth) {
+  void SkipPrune(json& x, const SchemaNode* s, bool embedded, const std::string& path, int depth) {
     if (!s || depth > kMaxDepth) return;
     if (x.is_object()) {
       for (auto it = x.begin(); it != x.end(); ++it) {
@@ -1017,14 +1054,23 @@ StatusOr<StructuralSchema> StructuralSchema::Parse(const json& openapi_v3_schema
 }
 
 std::vector<FieldError> StructuralSchema::Validate(const json& object) const {
-  if (DepthExceeds(object, kMaxDepth)) {
-    return {FieldError{"FieldValueInvalid", "",
-                       "Invalid value: \"\": object nests deeper than " +
-                           std::to_string(kMaxDepth) + " levels"}};
+  std::size_t nodes = 0;
+  if (DepthExceeds(object, kMaxDepth, &nodes)) {
+    return {FieldError{
+        "FieldValueInvalid", "",
+        "Invalid value: \"\": object nests deeper than " + std::to_string(kMaxDepth) + " levels"}};
   }
   if (!root_) return {};
-  Validator v;
+  // Plenty for any real object (composition re-checks a value once per branch), but bounded:
+  // nested anyOf/oneOf would otherwise cost 2^depth, which upstream does not guard against.
+  int64_t budget = 1000000 + 64 * static_cast<int64_t>(nodes);
+  Validator v(&budget);
   v.Value(*root_, object, "");
+  if (budget < 0) {
+    return {FieldError{"FieldValueInvalid", "",
+                       "Invalid value: \"\": validation exceeded its work budget (too many "
+                       "nested anyOf/oneOf/allOf/not branches)"}};
+  }
   std::vector<FieldError> errs = std::move(v.errors);
   ValidateEmbeddedTree(root_.get(), object, "", true, &errs);
   ValidateListTypes(root_.get(), object, "", &errs);

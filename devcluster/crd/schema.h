@@ -4,11 +4,12 @@
 // Supported: type (object, array, string, integer, number, boolean), properties, required,
 // items, additionalProperties (bool or schema), enum, minimum/maximum (+exclusive), multipleOf,
 // minLength/maxLength (in runes), pattern (RE2 syntax, as Go's regexp: see regex.h),
-// minItems/maxItems, uniqueItems, minProperties/maxProperties, nullable, default, format (the
-// apiserver's supported list: see formats.h; others are dropped as upstream does),
-// allOf/anyOf/oneOf/not (validation only), x-kubernetes-preserve-unknown-fields,
-// x-kubernetes-int-or-string, x-kubernetes-embedded-resource (apiVersion/kind checks),
-// x-kubernetes-list-type (set/map uniqueness), x-kubernetes-list-map-keys.
+// minItems/maxItems, uniqueItems (true is rejected, as the apiserver's CRD validation does),
+// minProperties/maxProperties, nullable, default, format (the apiserver's supported list: see
+// formats.h; others are dropped as upstream does), allOf/anyOf/oneOf/not (validation only),
+// x-kubernetes-preserve-unknown-fields, x-kubernetes-int-or-string,
+// x-kubernetes-embedded-resource (apiVersion/kind checks), x-kubernetes-list-type (set/map
+// uniqueness), x-kubernetes-list-map-keys.
 // Not done here: CEL rules (x-kubernetes-validations), ratcheting, embedded ObjectMeta checks,
 // and the CRD-creation checks that defaults validate and schemas are structural.
 //
@@ -17,7 +18,9 @@
 // (anyOf/oneOf/allOf/not), string, format, number, array (items first), enum, object
 // (properties in sorted key order, then required); then embedded-resource checks, then
 // list-type (set/map) uniqueness. Input is untrusted: objects nested deeper than kMaxDepth are
-// rejected by Validate and left alone below that depth by Prune and ApplyDefaults.
+// rejected by Validate and left alone below that depth by Prune and ApplyDefaults, and
+// Validate stops with one error when a schema makes it visit more than ~64 schema nodes per
+// JSON value (a bound upstream lacks). Parse rejects schemas nested deeper than kMaxDepth.
 //
 // Immutable after Parse: safe to share between threads.
 #pragma once

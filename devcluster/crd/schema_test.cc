@@ -77,9 +77,9 @@ TEST(SchemaValidate, NullNeedsNullable) {
 }
 
 TEST(SchemaValidate, EnumListsSupportedValues) {
-  auto s = WithSpec(Props({{"objective", {{"type", "string"},
-                                          {"enum", {"MinCost", "MinTime", "Balanced"}}}},
-                           {"level", {{"type", "integer"}, {"enum", {1, 2}}}}}));
+  auto s = WithSpec(
+      Props({{"objective", {{"type", "string"}, {"enum", {"MinCost", "MinTime", "Balanced"}}}},
+             {"level", {{"type", "integer"}, {"enum", {1, 2}}}}}));
   auto errs = s.Validate(Obj({{"objective", "Fast"}, {"level", 3}}));
   EXPECT_THAT(Strings(errs),
               ElementsAre("spec.level: Unsupported value: 3: supported values: \"1\", \"2\"",
@@ -90,11 +90,13 @@ TEST(SchemaValidate, EnumListsSupportedValues) {
 }
 
 TEST(SchemaValidate, RequiredFields) {
-  auto s = WithSpec({{"type", "object"},
-                     {"required", {"stages", "name"}},
-                     {"properties", {{"stages", {{"type", "array"}}}, {"name", {{"type", "string"}}}}}});
+  auto s =
+      WithSpec({{"type", "object"},
+                {"required", {"stages", "name"}},
+                {"properties", {{"stages", {{"type", "array"}}}, {"name", {{"type", "string"}}}}}});
   auto errs = s.Validate(Obj(json::object()));
-  EXPECT_THAT(Strings(errs), ElementsAre("spec.stages: Required value", "spec.name: Required value"));
+  EXPECT_THAT(Strings(errs),
+              ElementsAre("spec.stages: Required value", "spec.name: Required value"));
   EXPECT_EQ(errs[0].reason, "FieldValueRequired");
   // A present null is not missing (and the type check reports it instead).
   EXPECT_THAT(Strings(s.Validate(Obj({{"stages", nullptr}, {"name", "x"}}))),
@@ -103,16 +105,20 @@ TEST(SchemaValidate, RequiredFields) {
 }
 
 TEST(SchemaValidate, RootRequired) {
-  auto s = MustParse({{"type", "object"}, {"required", {"spec"}},
+  auto s = MustParse({{"type", "object"},
+                      {"required", {"spec"}},
                       {"properties", {{"spec", {{"type", "object"}}}}}});
   EXPECT_THAT(Strings(s.Validate({{"kind", "X"}})), ElementsAre("spec: Required value"));
 }
 
 TEST(SchemaValidate, NumericBounds) {
   auto s = WithSpec(Props({{"parallelism", {{"type", "integer"}, {"minimum", 1}, {"maximum", 10}}},
-                           {"ratio", {{"type", "number"}, {"minimum", 0.5},
-                                      {"exclusiveMinimum", true}, {"maximum", 1e6},
-                                      {"exclusiveMaximum", true}}},
+                           {"ratio",
+                            {{"type", "number"},
+                             {"minimum", 0.5},
+                             {"exclusiveMinimum", true},
+                             {"maximum", 1e6},
+                             {"exclusiveMaximum", true}}},
                            {"even", {{"type", "integer"}, {"multipleOf", 2}}},
                            {"half", {{"type", "number"}, {"multipleOf", 0.5}}}}));
   EXPECT_THAT(Strings(s.Validate(Obj({{"parallelism", -1}}))),
@@ -137,9 +143,9 @@ TEST(SchemaValidate, NumericBounds) {
 }
 
 TEST(SchemaValidate, StringChecksStopAtTheFirstFailure) {
-  auto s = WithSpec(Props({{"name", {{"type", "string"}, {"maxLength", 3}, {"minLength", 2},
-                                     {"pattern", "^[a-z]+$"}}},
-                           {"one", {{"type", "string"}, {"maxLength", 1}}}}));
+  auto s = WithSpec(Props(
+      {{"name", {{"type", "string"}, {"maxLength", 3}, {"minLength", 2}, {"pattern", "^[a-z]+$"}}},
+       {"one", {{"type", "string"}, {"maxLength", 1}}}}));
   EXPECT_THAT(Strings(s.Validate(Obj({{"name", "ABCD"}}))),
               ElementsAre("spec.name: Too long: may not be more than 3 bytes"));
   EXPECT_EQ(s.Validate(Obj({{"name", "ABCD"}}))[0].reason, "FieldValueTooLong");
@@ -168,9 +174,11 @@ TEST(SchemaValidate, PatternIsRe2) {
 }
 
 TEST(SchemaValidate, ArrayChecks) {
-  auto s = WithSpec(Props({{"stages", {{"type", "array"}, {"minItems", 1}, {"maxItems", 2},
-                                       {"items", Props({{"name", {{"type", "string"}}}})}}},
-                           {"tags", {{"type", "array"}, {"uniqueItems", true}}}}));
+  auto s = WithSpec(Props({{"stages",
+                            {{"type", "array"},
+                             {"minItems", 1},
+                             {"maxItems", 2},
+                             {"items", Props({{"name", {{"type", "string"}}}})}}}}));
   EXPECT_THAT(Strings(s.Validate(Obj({{"stages", json::array()}}))),
               ElementsAre("spec.stages: Invalid value: 0: spec.stages in body should have at "
                           "least 1 items"));
@@ -180,20 +188,32 @@ TEST(SchemaValidate, ArrayChecks) {
                           "spec.stages[0].name in body must be of type string: \"integer\"",
                           "spec.stages: Too many: 3: must have at most 2 items"));
   EXPECT_EQ(many[1].reason, "FieldValueTooMany");
-  EXPECT_THAT(Strings(s.Validate(Obj({{"tags", {"a", "b", "a"}}}))),
-              ElementsAre("spec.tags: Invalid value: \"\": spec.tags in body shouldn't contain "
-                          "duplicates"));
+}
+
+TEST(SchemaValidate, WorkIsBounded) {
+  json all = json::array();
+  for (int i = 0; i < 200; ++i) all.push_back({{"minLength", 1}});
+  auto s = WithSpec(Props({{"names", {{"type", "array"}, {"items", {{"allOf", all}}}}}}));
+  auto errs = s.Validate(Obj({{"names", json(std::vector<std::string>(10000, "x"))}}));
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_THAT(errs[0].message, ::testing::HasSubstr("validation exceeded its work budget"));
+  EXPECT_THAT(s.Validate(Obj({{"names", json(std::vector<std::string>(100, "x"))}})), IsEmpty());
 }
 
 TEST(SchemaValidate, ObjectChecks) {
-  auto s = WithSpec({{"type", "object"},
-                     {"properties",
-                      {{"labels", {{"type", "object"}, {"maxProperties", 1},
-                                   {"additionalProperties", {{"type", "string"}}}}},
-                       {"sel", {{"type", "object"}, {"minProperties", 2}}},
-                       {"closed", {{"type", "object"}, {"additionalProperties", false},
-                                   {"properties", {{"a", {{"type", "string"}}}}}}},
-                       {"env", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}}}}}});
+  auto s = WithSpec(
+      {{"type", "object"},
+       {"properties",
+        {{"labels",
+          {{"type", "object"},
+           {"maxProperties", 1},
+           {"additionalProperties", {{"type", "string"}}}}},
+         {"sel", {{"type", "object"}, {"minProperties", 2}}},
+         {"closed",
+          {{"type", "object"},
+           {"additionalProperties", false},
+           {"properties", {{"a", {{"type", "string"}}}}}}},
+         {"env", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}}}}}});
   EXPECT_THAT(Strings(s.Validate(Obj({{"labels", {{"a", "1"}, {"b", "2"}}}}))),
               ElementsAre("spec.labels: Too many: 2: must have at most 1 items"));
   EXPECT_THAT(Strings(s.Validate(Obj({{"sel", {{"a", 1}}}}))),
@@ -260,7 +280,8 @@ TEST(SchemaValidate, Composition) {
                           "spec.a: Required value"));
   EXPECT_THAT(Strings(s.Validate(Obj({{"a", "x"}, {"c", 1}}))),
               ElementsAre(": Invalid value: \"\": \"spec\" must not validate the schema (not)"));
-  auto one = WithSpec({{"type", "object"}, {"oneOf", {{{"required", {"a"}}}, {{"required", {"b"}}}}}});
+  auto one =
+      WithSpec({{"type", "object"}, {"oneOf", {{{"required", {"a"}}}, {{"required", {"b"}}}}}});
   EXPECT_THAT(Strings(one.Validate(Obj({{"a", 1}, {"b", 1}}))),
               ElementsAre(": Invalid value: \"\": \"spec\" must validate one and only one schema "
                           "(oneOf). Found 2 valid alternatives"));
@@ -268,30 +289,35 @@ TEST(SchemaValidate, Composition) {
 
 TEST(SchemaValidate, ListTypes) {
   auto s = WithSpec(Props(
-      {{"stages", {{"type", "array"}, {"x-kubernetes-list-type", "map"},
-                   {"x-kubernetes-list-map-keys", {"name"}},
-                   {"items", Props({{"name", {{"type", "string"}}}})}}},
-       {"tags", {{"type", "array"}, {"x-kubernetes-list-type", "set"},
-                 {"items", {{"type", "string"}}}}}}));
+      {{"stages",
+        {{"type", "array"},
+         {"x-kubernetes-list-type", "map"},
+         {"x-kubernetes-list-map-keys", {"name"}},
+         {"items", Props({{"name", {{"type", "string"}}}})}}},
+       {"tags",
+        {{"type", "array"}, {"x-kubernetes-list-type", "set"}, {"items", {{"type", "string"}}}}}}));
   auto errs = s.Validate(Obj({{"stages", {{{"name", "a"}}, {{"name", "b"}}, {{"name", "a"}}}},
                               {"tags", {"x", "y", "x", "x"}}}));
-  EXPECT_THAT(Strings(errs),
-              ElementsAre("spec.stages[2]: Duplicate value: map[string]interface {}{\"name\":\"a\"}",
-                          "spec.tags[2]: Duplicate value: \"x\""));
+  EXPECT_THAT(
+      Strings(errs),
+      ElementsAre("spec.stages[2]: Duplicate value: map[string]interface {}{\"name\":\"a\"}",
+                  "spec.tags[2]: Duplicate value: \"x\""));
   EXPECT_EQ(errs[0].reason, "FieldValueDuplicate");
 }
 
 TEST(SchemaValidate, EmbeddedResources) {
-  auto s = WithSpec(Props({{"template", {{"type", "object"},
-                                         {"x-kubernetes-embedded-resource", true},
-                                         {"x-kubernetes-preserve-unknown-fields", true}}}}));
-  EXPECT_THAT(Strings(s.Validate(Obj({{"template", {{"kind", "Bad_Kind"}}}}))),
-              ElementsAre("spec.template.apiVersion: Required value",
-                          "spec.template.kind: Invalid value: \"Bad_Kind\": may have mixed case, "
-                          "but should otherwise match: a DNS-1035 label must consist of lower "
-                          "case alphanumeric characters or '-', start with an alphabetic "
-                          "character, and end with an alphanumeric character (e.g. 'my-name',  "
-                          "or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"));
+  auto s = WithSpec(Props({{"template",
+                            {{"type", "object"},
+                             {"x-kubernetes-embedded-resource", true},
+                             {"x-kubernetes-preserve-unknown-fields", true}}}}));
+  EXPECT_THAT(
+      Strings(s.Validate(Obj({{"template", {{"kind", "Bad_Kind"}}}}))),
+      ElementsAre("spec.template.apiVersion: Required value",
+                  "spec.template.kind: Invalid value: \"Bad_Kind\": may have mixed case, "
+                  "but should otherwise match: a DNS-1035 label must consist of lower "
+                  "case alphanumeric characters or '-', start with an alphabetic "
+                  "character, and end with an alphanumeric character (e.g. 'my-name',  "
+                  "or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"));
   EXPECT_THAT(s.Validate(Obj({{"template", {{"apiVersion", "v1"}, {"kind", "Pod"}}}})), IsEmpty());
 }
 
@@ -322,17 +348,19 @@ TEST(SchemaParse, RejectsUnusableSchemas) {
         "openAPIV3Schema.x-kubernetes-list-map-keys: Required value: must not be empty if "
         "x-kubernetes-list-type is map");
   check(json::array(), "openAPIV3Schema: must be an object");
+  check({{"properties", {{"tags", {{"type", "array"}, {"uniqueItems", true}}}}}},
+        "openAPIV3Schema.properties[tags].uniqueItems: Forbidden: uniqueItems cannot be set to "
+        "true since the runtime complexity becomes quadratic");
   json deep = {{"type", "object"}};
   for (int i = 0; i < 300; ++i) deep = {{"properties", {{"a", deep}}}};
   EXPECT_FALSE(StructuralSchema::Parse(deep).ok());
 }
 
 TEST(SchemaPrune, RemovesUnknownFieldsAndReportsThem) {
-  auto s = WithSpec(Props({{"stages", {{"type", "array"},
-                                       {"items", Props({{"name", {{"type", "string"}}}})}}},
-                           {"free", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}},
-                           {"labels", {{"type", "object"},
-                                       {"additionalProperties", {{"type", "string"}}}}}}));
+  auto s = WithSpec(
+      Props({{"stages", {{"type", "array"}, {"items", Props({{"name", {{"type", "string"}}}})}}},
+             {"free", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}},
+             {"labels", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}}}));
   json obj = Obj({{"stages", {{{"name", "a"}, {"bogus", 1}}}},
                   {"free", {{"anything", {{"goes", 1}}}}},
                   {"labels", {{"k", "v"}}},
@@ -348,35 +376,42 @@ TEST(SchemaPrune, RemovesUnknownFieldsAndReportsThem) {
 }
 
 TEST(SchemaPrune, EmbeddedResourceKeepsTypeAndObjectMeta) {
-  auto s = WithSpec(Props({{"template", {{"type", "object"},
-                                         {"x-kubernetes-embedded-resource", true},
-                                         {"properties", {{"spec", {{"type", "object"}}}}}}}}));
-  json obj = Obj({{"template", {{"apiVersion", "v1"}, {"kind", "Pod"},
-                                {"metadata", {{"name", "x"}}}, {"spec", {{"a", 1}}}, {"junk", 1}}}});
+  auto s = WithSpec(Props({{"template",
+                            {{"type", "object"},
+                             {"x-kubernetes-embedded-resource", true},
+                             {"properties", {{"spec", {{"type", "object"}}}}}}}}));
+  json obj = Obj({{"template",
+                   {{"apiVersion", "v1"},
+                    {"kind", "Pod"},
+                    {"metadata", {{"name", "x"}}},
+                    {"spec", {{"a", 1}}},
+                    {"junk", 1}}}});
   EXPECT_THAT(s.Prune(obj), ElementsAre("spec.template.junk", "spec.template.spec.a"));
-  EXPECT_EQ(obj["spec"]["template"],
-            json({{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "x"}}},
-                  {"spec", json::object()}}));
+  EXPECT_EQ(obj["spec"]["template"], json({{"apiVersion", "v1"},
+                                           {"kind", "Pod"},
+                                           {"metadata", {{"name", "x"}}},
+                                           {"spec", json::object()}}));
 }
 
 TEST(SchemaDefaults, FillsAbsentFieldsRecursively) {
-  auto s = WithSpec({{"type", "object"},
-                     {"default", json::object()},
-                     {"properties",
-                      {{"objective", {{"type", "string"}, {"default", "MinCost"}}},
-                       {"retry", {{"type", "object"},
-                                  {"default", json::object()},
-                                  {"properties", {{"limit", {{"type", "integer"}, {"default", 3}}}}}}},
-                       {"stages", {{"type", "array"},
-                                   {"items", Props({{"cpu", {{"type", "string"}, {"default", "1"}}}})}}},
-                       {"kept", {{"type", "string"}, {"nullable", true}, {"default", "x"}}}}}});
+  auto s = WithSpec(
+      {{"type", "object"},
+       {"default", json::object()},
+       {"properties",
+        {{"objective", {{"type", "string"}, {"default", "MinCost"}}},
+         {"retry",
+          {{"type", "object"},
+           {"default", json::object()},
+           {"properties", {{"limit", {{"type", "integer"}, {"default", 3}}}}}}},
+         {"stages",
+          {{"type", "array"}, {"items", Props({{"cpu", {{"type", "string"}, {"default", "1"}}}})}}},
+         {"kept", {{"type", "string"}, {"nullable", true}, {"default", "x"}}}}}});
   json obj = {{"apiVersion", "v"}, {"kind", "K"}, {"metadata", json::object()}};
   s.ApplyDefaults(obj);
-  EXPECT_EQ(obj["spec"], json({{"objective", "MinCost"},
-                               {"retry", {{"limit", 3}}},
-                               {"kept", "x"}}));
-  json obj2 = Obj({{"objective", nullptr}, {"kept", nullptr},
-                   {"stages", {json::object(), {{"cpu", "2"}}}}});
+  EXPECT_EQ(obj["spec"],
+            json({{"objective", "MinCost"}, {"retry", {{"limit", 3}}}, {"kept", "x"}}));
+  json obj2 = Obj(
+      {{"objective", nullptr}, {"kept", nullptr}, {"stages", {json::object(), {{"cpu", "2"}}}}});
   s.ApplyDefaults(obj2);
   EXPECT_EQ(obj2["spec"]["objective"], "MinCost");  // null of a non-nullable field: defaulted
   EXPECT_TRUE(obj2["spec"]["kept"].is_null());      // nullable: the null stays
@@ -384,9 +419,10 @@ TEST(SchemaDefaults, FillsAbsentFieldsRecursively) {
 }
 
 TEST(SchemaDefaults, DropsNonNullableNullsWithoutDefaults) {
-  auto s = WithSpec(Props({{"a", {{"type", "string"}}},
-                           {"b", {{"type", "string"}, {"nullable", true}}},
-                           {"free", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}));
+  auto s = WithSpec(
+      Props({{"a", {{"type", "string"}}},
+             {"b", {{"type", "string"}, {"nullable", true}}},
+             {"free", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}));
   json obj = Obj({{"a", nullptr}, {"b", nullptr}, {"free", {{"x", nullptr}}}});
   s.ApplyDefaults(obj);
   EXPECT_EQ(obj["spec"], json({{"b", nullptr}, {"free", {{"x", nullptr}}}}));
@@ -394,8 +430,10 @@ TEST(SchemaDefaults, DropsNonNullableNullsWithoutDefaults) {
 }
 
 TEST(SchemaDefaults, DefaultsAreDeepCopies) {
-  auto s = WithSpec(Props({{"cfg", {{"type", "object"}, {"default", {{"a", {1, 2}}}},
-                                    {"x-kubernetes-preserve-unknown-fields", true}}}}));
+  auto s = WithSpec(Props({{"cfg",
+                            {{"type", "object"},
+                             {"default", {{"a", {1, 2}}}},
+                             {"x-kubernetes-preserve-unknown-fields", true}}}}));
   json a = Obj(json::object()), b = Obj(json::object());
   s.ApplyDefaults(a);
   a["spec"]["cfg"]["a"].push_back(3);

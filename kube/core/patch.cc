@@ -80,6 +80,10 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 
 // =============================================================================================
 // RFC 7386 merge patch
+//
+// Exactly the RFC's algorithm. (evanphx/json-patch, behind the API server, also prunes nulls
+// from objects nested in arrays of newly added values, and rejects non-object patches; the RFC
+// keeps arrays verbatim and lets any non-object patch replace the target.)
 
 void MergePatchInto(Json& target, const Json& patch) {
   if (!patch.is_object()) {
@@ -116,6 +120,11 @@ void DiffInto(const Json& from, const Json& to, Json& patch) {
 
 // =============================================================================================
 // RFC 6902 JSON patch with RFC 6901 pointers
+//
+// Strictly the RFCs, where evanphx/json-patch v4 (behind the API server) is lenient: pointers
+// must start with '/', array indices are `0|[1-9][0-9]*` (no signs, no negative indices), `test`
+// on a missing path fails, and `test` compares numbers by value. "" addresses the whole
+// document for add, replace, test, move and copy.
 
 struct Pointer {
   std::string text;
@@ -1119,7 +1128,9 @@ StatusOr<Json> MergeMap(Json original, Json patch, const Schema& schema);
 // items with `append(s[:i], s[i+1:]...)`, which shifts the caller's array in place, and then
 // appends new items into the slots that frees. mergePatchIntoOriginal later orders the merged
 // list by that (mutated) array, so the mutation is observable and reproduced here. Appends past
-// the original length never show: they land in spare capacity or in a new array.
+// the original length never show: they land in spare capacity or in a new array. (Lists of
+// primitives can alias too, but only depending on the Go slice's spare capacity, which nothing
+// here can know; that case is not reproduced.)
 struct Backing {
   List items;      // the caller's view: the original length, never resized
   size_t len = 0;  // the working slice's length

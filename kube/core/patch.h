@@ -9,10 +9,12 @@
 //   client-go send for built-in kinds: lists of objects merged by their patch merge key
 //   (containers/initContainers/ephemeralContainers/volumes/env/imagePullSecrets by `name`,
 //   container `ports` by `containerPort`, service `ports` by `port`, volumeMounts by `mountPath`,
-//   ownerReferences by `uid`, status conditions by `type`, node addresses by `type`, taints by
-//   `key`), primitive lists with merge semantics (finalizers), and the directives `$patch`
-//   (merge|replace|delete), `$retainKeys`, `$deleteFromPrimitiveList/<f>` and
-//   `$setElementOrder/<f>`. Lists without a merge key are replaced, as upstream does.
+//   ownerReferences by `uid`, status conditions by `type`, node addresses by `type`), primitive
+//   lists with merge semantics (finalizers), and the directives `$patch` (replace|delete; upstream
+//   rejects `merge`), `$retainKeys`, `$deleteFromPrimitiveList/<f>` and `$setElementOrder/<f>`.
+//   Lists without a merge key are replaced, as upstream does; that includes node taints, which
+//   are atomic upstream (kubectl taint relies on it). Unknown kinds merge the well-known lists
+//   (containers, env, volumes, conditions, ...) by field name.
 //
 // Errors: a malformed patch document is InvalidArgument (400); a JSON patch op that cannot be
 // applied (missing path, failed `test`) is Invalid (422) — both name the op index and path.

@@ -480,7 +480,7 @@ class Parser {
   StatusOr<std::vector<Requirement>> Parse() {
     std::vector<Requirement> requirements;
     while (true) {
-      const ScannedItem& item = Lookahead(Context::kValues);
+      const ScannedItem& item = Lookahead();
       switch (Kind(item, Context::kValues)) {
         case Token::kIdentifier:
         case Token::kDoesNotExist: {
@@ -495,7 +495,7 @@ class Parser {
             case Token::kEndOfString:
               return requirements;
             case Token::kComma: {
-              const ScannedItem& after = Lookahead(Context::kValues);
+              const ScannedItem& after = Lookahead();
               const Token t = Kind(after, Context::kValues);
               if (t != Token::kIdentifier && t != Token::kDoesNotExist) {
                 return Error(after, "expected: identifier after ','");
@@ -524,7 +524,7 @@ class Parser {
     return item.token;
   }
 
-  const ScannedItem& Lookahead(Context) const { return items_[std::min(pos_, items_.size() - 1)]; }
+  const ScannedItem& Lookahead() const { return items_[std::min(pos_, items_.size() - 1)]; }
   const ScannedItem& Consume() {
     const ScannedItem& item = items_[std::min(pos_, items_.size() - 1)];
     ++pos_;
@@ -552,7 +552,7 @@ class Parser {
     }
     std::string key = item->literal;
     if (auto err = ValidateLabelKey(key, "<nil>")) return Status::InvalidArgument(*err);
-    const Token next = Kind(Lookahead(Context::kValues), Context::kValues);
+    const Token next = Kind(Lookahead(), Context::kValues);
     if ((next == Token::kEndOfString || next == Token::kComma) && !op) op = Op::kExists;
     if (op) return NewRequirement(std::move(key), *op, {});
 
@@ -595,7 +595,7 @@ class Parser {
       return Status::InvalidArgument("found '" + open.literal + "' expected: '(' (at position " +
                                      std::to_string(open.pos) + ")");
     }
-    const ScannedItem& first = Lookahead(Context::kValues);
+    const ScannedItem& first = Lookahead();
     switch (Kind(first, Context::kValues)) {
       case Token::kIdentifier:
       case Token::kComma: {
@@ -621,7 +621,7 @@ class Parser {
       switch (Kind(item, Context::kValues)) {
         case Token::kIdentifier: {
           values.insert(item.literal);
-          const ScannedItem& next = Lookahead(Context::kValues);
+          const ScannedItem& next = Lookahead();
           switch (Kind(next, Context::kValues)) {
             case Token::kComma:
               continue;
@@ -633,7 +633,7 @@ class Parser {
         }
         case Token::kComma: {
           if (values.empty()) values.insert("");  // "(,"
-          const Token next = Kind(Lookahead(Context::kValues), Context::kValues);
+          const Token next = Kind(Lookahead(), Context::kValues);
           if (next == Token::kClosedPar) {
             values.insert("");  // ",)"
             return std::vector<std::string>(values.begin(), values.end());
@@ -651,7 +651,7 @@ class Parser {
   }
 
   StatusOr<std::vector<std::string>> ParseExactValue() {
-    const Token next = Kind(Lookahead(Context::kValues), Context::kValues);
+    const Token next = Kind(Lookahead(), Context::kValues);
     if (next == Token::kEndOfString || next == Token::kComma) return std::vector<std::string>{""};
     const ScannedItem& item = Consume();
     if (Kind(item, Context::kValues) == Token::kIdentifier) {

@@ -71,7 +71,8 @@ class Response:
         return json.loads(self.body)
 
     def __repr__(self):
-        return "<%d %s>" % (self.status, self.body[:2000])
+        body = self.body if len(self.body) <= 600 else self.body[:600] + b"...(%d bytes)" % len(self.body)
+        return "<%d %s>" % (self.status, body)
 
 
 class DevCluster:
@@ -144,12 +145,14 @@ class DevCluster:
         return self.exit_code
 
     def kill(self):
+        """SIGKILL (no chance to flush anything not already durable) and reap."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
         if self.proc is not None:
             self.exit_code = self.proc.returncode
             self.proc = None
+            self.log.close()
 
     def cleanup(self):
         self.kill()
@@ -175,9 +178,12 @@ class DevCluster:
             return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.ssl_context)
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
-    def request(self, method, path, body=None, content_type="application/json", token="default",
+    def request(self, method, path, body=None, content_type=None, token="default",
                 headers=None, timeout=20):
-        """One request; returns Response(status, headers, body bytes). token=None sends none."""
+        """One request; returns Response(status, headers, body bytes). token=None sends none.
+        The body's Content-Type defaults to merge-patch for PATCH and JSON otherwise."""
+        if content_type is None:
+            content_type = "application/merge-patch+json" if method == "PATCH" else "application/json"
         h = {"Accept": "application/json"}
         if token == "default":
             token = self.token
@@ -208,7 +214,7 @@ class DevCluster:
     def put(self, path, body, **kw):
         return self.request("PUT", path, body=body, **kw)
 
-    def patch(self, path, body, content_type="application/merge-patch+json", **kw):
+    def patch(self, path, body, content_type=None, **kw):
         return self.request("PATCH", path, body=body, content_type=content_type, **kw)
 
     def delete(self, path, body=None, **kw):

@@ -92,6 +92,14 @@ dc_start() {
     sleep 0.05
   done
   printf -v "DC_SERVER_$name" '%s' "$(awk '$1 == "server:" {print $2; exit}' "$kc")"
+  local ca_data
+  ca_data=$(awk '$1 == "certificate-authority-data:" {print $2; exit}' "$kc")
+  if [[ -n $ca_data ]]; then
+    base64 -d <<<"$ca_data" >"$dir/ca.crt"
+    printf -v "DC_CA_$name" '%s' "$dir/ca.crt"
+  else
+    printf -v "DC_CA_$name" '%s' ""
+  fi
 }
 
 # dc_stop NAME [SIGNAL]: signal the devcluster (TERM by default) and wait for it to exit.
@@ -125,20 +133,23 @@ dc_token() { awk '$1 == "token:" {print $2; exit}' "$(dc_var KUBECONFIG "$1")"; 
 # dc_curl PATH [curl args...]: an authenticated request to the current devcluster.
 dc_curl() {
   local path=$1; shift
-  curl -sS --max-time 20 -H "Authorization: Bearer $(dc_token "$DC_CURRENT")" "$@" \
+  local ca
+  ca=$(dc_var CA "$DC_CURRENT")
+  curl -sS --max-time 20 ${ca:+--cacert "$ca"} -H "Authorization: Bearer $(dc_token "$DC_CURRENT")" "$@" \
     "$(dc_var SERVER "$DC_CURRENT")$path"
 }
 
 # ---- checks ------------------------------------------------------------------------------
 
-pass() { DC_PASS=$((DC_PASS + 1)); printf 'PASS: %s\n' "$1"; }
+# Each line ends with the seconds since the suite started, to spot slow checks.
+pass() { DC_PASS=$((DC_PASS + 1)); printf 'PASS: %s  [%ss]\n' "$1" "$SECONDS"; }
 
 # fail NAME [detail lines...]
 fail() {
   local name=$1; shift
   DC_FAIL=$((DC_FAIL + 1))
   DC_FAILED+=("$name")
-  printf 'FAIL: %s\n' "$name"
+  printf 'FAIL: %s  [%ss]\n' "$name" "$SECONDS"
   local line
   for line in "$@"; do printf '%s\n' "$line" | sed 's/^/    /' | head -40; done
 }
@@ -184,6 +195,12 @@ check_fails() {
 expect() {
   local name=$1 re=$2 text=$3
   if grep -Eq -- "$re" <<<"$text"; then pass "$name"; else fail "$name" "expected output matching: $re" "got:" "$text"; fi
+}
+
+# expect_fixed NAME STRING TEXT: PASS when TEXT contains STRING literally.
+expect_fixed() {
+  local name=$1 str=$2 text=$3
+  if grep -Fq -- "$str" <<<"$text"; then pass "$name"; else fail "$name" "expected output containing: $str" "got:" "$text"; fi
 }
 
 # expect_not NAME REGEX TEXT: PASS when TEXT does not match REGEX.

@@ -476,7 +476,8 @@ class PythonClientTest(unittest.TestCase):
         names = [g.name for g in groups.groups]
         self.assertIn("apps", names)
         self.assertIn(GROUP, names)
-        res = client.CustomObjectsApi(self.api_client).get_api_resources(GROUP, VERSION)
+        res = self.api_client.call_api("/apis/%s/%s" % (GROUP, VERSION), "GET", response_type="V1APIResourceList",
+                                        auth_settings=["BearerToken"], _return_http_data_only=True)
         g = [r for r in res.resources if r.name == PLURAL][0]
         self.assertEqual(g.kind, "Gadget")
         self.assertTrue(g.namespaced)

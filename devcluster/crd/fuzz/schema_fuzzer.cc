@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   schema->Prune(object);
   schema->ApplyDefaults(object);
   for (const auto& e : schema->Validate(object)) (void)e.ToString();
-  for (const char* path : {".spec.a", ".spec.items[*].name", ".status.conditions[?(@.type==\"Ready\")].status"}) {
+  for (const char* path :
+       {".spec.a", ".spec.items[*].name", ".status.conditions[?(@.type==\"Ready\")].status"}) {
     (void)aidi::devcluster::EvalJsonPath(object, path);
   }
   return 0;

@@ -4,24 +4,42 @@ namespace aidi {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "InvalidArgument";
-    case StatusCode::kNotFound: return "NotFound";
-    case StatusCode::kAlreadyExists: return "AlreadyExists";
-    case StatusCode::kConflict: return "Conflict";
-    case StatusCode::kInvalid: return "Invalid";
-    case StatusCode::kExpired: return "Expired";
-    case StatusCode::kUnauthorized: return "Unauthorized";
-    case StatusCode::kForbidden: return "Forbidden";
-    case StatusCode::kTooManyRequests: return "TooManyRequests";
-    case StatusCode::kMethodNotAllowed: return "MethodNotAllowed";
-    case StatusCode::kUnsupportedMediaType: return "UnsupportedMediaType";
-    case StatusCode::kNotAcceptable: return "NotAcceptable";
-    case StatusCode::kRequestEntityTooLarge: return "RequestEntityTooLarge";
-    case StatusCode::kTimeout: return "Timeout";
-    case StatusCode::kUnavailable: return "Unavailable";
-    case StatusCode::kInternal: return "Internal";
-    case StatusCode::kCancelled: return "Cancelled";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    case StatusCode::kAlreadyExists:
+      return "AlreadyExists";
+    case StatusCode::kConflict:
+      return "Conflict";
+    case StatusCode::kInvalid:
+      return "Invalid";
+    case StatusCode::kExpired:
+      return "Expired";
+    case StatusCode::kUnauthorized:
+      return "Unauthorized";
+    case StatusCode::kForbidden:
+      return "Forbidden";
+    case StatusCode::kTooManyRequests:
+      return "TooManyRequests";
+    case StatusCode::kMethodNotAllowed:
+      return "MethodNotAllowed";
+    case StatusCode::kUnsupportedMediaType:
+      return "UnsupportedMediaType";
+    case StatusCode::kNotAcceptable:
+      return "NotAcceptable";
+    case StatusCode::kRequestEntityTooLarge:
+      return "RequestEntityTooLarge";
+    case StatusCode::kTimeout:
+      return "Timeout";
+    case StatusCode::kUnavailable:
+      return "Unavailable";
+    case StatusCode::kInternal:
+      return "Internal";
+    case StatusCode::kCancelled:
+      return "Cancelled";
   }
   return "Unknown";
 }

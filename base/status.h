@@ -18,23 +18,23 @@ namespace aidi {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,     // malformed input: 400 BadRequest
-  kNotFound,            // 404
-  kAlreadyExists,       // 409 on create
-  kConflict,            // 409 on a stale write
-  kInvalid,             // 422: well-formed but fails validation
-  kExpired,             // 410: resourceVersion or continue token too old
-  kUnauthorized,        // 401
-  kForbidden,           // 403
-  kTooManyRequests,     // 429
-  kMethodNotAllowed,    // 405
-  kUnsupportedMediaType,// 415
-  kNotAcceptable,       // 406
-  kRequestEntityTooLarge,// 413
-  kTimeout,             // 504 / a deadline passed
-  kUnavailable,         // 503, connection refused, the server is going away
-  kInternal,            // 500 and "cannot happen"
-  kCancelled,           // the caller asked to stop
+  kInvalidArgument,        // malformed input: 400 BadRequest
+  kNotFound,               // 404
+  kAlreadyExists,          // 409 on create
+  kConflict,               // 409 on a stale write
+  kInvalid,                // 422: well-formed but fails validation
+  kExpired,                // 410: resourceVersion or continue token too old
+  kUnauthorized,           // 401
+  kForbidden,              // 403
+  kTooManyRequests,        // 429
+  kMethodNotAllowed,       // 405
+  kUnsupportedMediaType,   // 415
+  kNotAcceptable,          // 406
+  kRequestEntityTooLarge,  // 413
+  kTimeout,                // 504 / a deadline passed
+  kUnavailable,            // 503, connection refused, the server is going away
+  kInternal,               // 500 and "cannot happen"
+  kCancelled,              // the caller asked to stop
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -45,7 +45,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
@@ -53,7 +55,9 @@ class [[nodiscard]] Status {
   static Status Expired(std::string m) { return {StatusCode::kExpired, std::move(m)}; }
   static Status Unauthorized(std::string m) { return {StatusCode::kUnauthorized, std::move(m)}; }
   static Status Forbidden(std::string m) { return {StatusCode::kForbidden, std::move(m)}; }
-  static Status TooManyRequests(std::string m) { return {StatusCode::kTooManyRequests, std::move(m)}; }
+  static Status TooManyRequests(std::string m) {
+    return {StatusCode::kTooManyRequests, std::move(m)};
+  }
   static Status Timeout(std::string m) { return {StatusCode::kTimeout, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
@@ -114,9 +118,9 @@ class [[nodiscard]] StatusOr {
 }  // namespace aidi
 
 // Returns from the current function when `expr` (a Status) is not OK.
-#define AIDI_RETURN_IF_ERROR(expr)            \
-  do {                                        \
-    ::aidi::Status aidi_status_ = (expr);     \
+#define AIDI_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::aidi::Status aidi_status_ = (expr);        \
     if (!aidi_status_.ok()) return aidi_status_; \
   } while (0)
 

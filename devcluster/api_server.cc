@@ -42,7 +42,8 @@ void SendJson(ApiServer::Ctx& c, int code, const json& body, std::string_view co
 
 void SendError(ApiServer::Ctx& c, const kube::ApiError& e) {
   auto headers = ResponseHeaders(c, "application/json");
-  if (e.retry_after_seconds) headers.emplace_back("Retry-After", std::to_string(*e.retry_after_seconds));
+  if (e.retry_after_seconds)
+    headers.emplace_back("Retry-After", std::to_string(*e.retry_after_seconds));
   c.w.Send(e.code, headers, e.body.dump());
 }
 
@@ -74,8 +75,10 @@ json YamlNodeToJson(const YAML::Node& n, int depth) {
   if (depth > 200) throw std::runtime_error("nesting too deep");
   switch (n.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return nullptr;
-    case YAML::NodeType::Scalar: return YamlScalar(n);
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      return YamlScalar(n);
     case YAML::NodeType::Sequence: {
       json arr = json::array();
       for (const auto& item : n) arr.push_back(YamlNodeToJson(item, depth + 1));
@@ -83,7 +86,8 @@ json YamlNodeToJson(const YAML::Node& n, int depth) {
     }
     case YAML::NodeType::Map: {
       json obj = json::object();
-      for (const auto& kv : n) obj[kv.first.as<std::string>()] = YamlNodeToJson(kv.second, depth + 1);
+      for (const auto& kv : n)
+        obj[kv.first.as<std::string>()] = YamlNodeToJson(kv.second, depth + 1);
       return obj;
     }
   }
@@ -119,7 +123,8 @@ std::variant<kube::ApiError, json> DecodeBody(const ApiServer::Ctx& c, bool allo
                             mt.type == "text/yaml")) {
     auto parsed = YamlToJson(c.req.body);
     if (auto* err = std::get_if<std::string>(&parsed)) {
-      return kube::NewBadRequest("the object provided is unrecognized (invalid YAML: " + *err + ")");
+      return kube::NewBadRequest("the object provided is unrecognized (invalid YAML: " + *err +
+                                 ")");
     }
     body = std::get<json>(std::move(parsed));
   } else {
@@ -166,10 +171,12 @@ Status ApiServer::Init() {
   for (auto& t : BuiltinResourceTypes()) registry_.Add(t);
   // Serve every CRD already stored (after a restart on a state directory), and recompute
   // each restored object's selectable fields now that types are known.
-  for (const ObjectPtr& crd : store_.List("apiextensions.k8s.io/customresourcedefinitions", "").items) {
+  for (const ObjectPtr& crd :
+       store_.List("apiextensions.k8s.io/customresourcedefinitions", "").items) {
     auto types = ResourceTypesForCrd(crd->Parse());
     if (!types.ok()) {
-      log::Warn("not serving stored CRD", {{"crd", crd->name}, {"error", types.status().message()}});
+      log::Warn("not serving stored CRD",
+                {{"crd", crd->name}, {"error", types.status().message()}});
       continue;
     }
     registry_.ReplaceCrd(crd->name, *types);
@@ -180,8 +187,8 @@ Status ApiServer::Init() {
     store_.Restore(MakeStoredObject(o->storage_key, o->Parse(), o->rv, &rt->selectable_fields));
   }
   store_.SetChangeListener([this](const WatchEvent& ev) {
-    if (ev.type == EventType::kDeleted || ev.object->json.find("\"deletionTimestamp\"") !=
-                                              std::string::npos) {
+    if (ev.type == EventType::kDeleted ||
+        ev.object->json.find("\"deletionTimestamp\"") != std::string::npos) {
       GcNotify();
     }
   });
@@ -235,7 +242,8 @@ void ApiServer::Handle(const http::Request& req, http::ResponseWriter& w) {
   const std::string& path = req.path;
   // Health probes are public, as kube-apiserver grants them to system:unauthenticated.
   if (path == "/healthz" || path == "/readyz" || path == "/livez") {
-    SendRaw(c, stopping_ ? 503 : 200, "text/plain; charset=utf-8", stopping_ ? "shutting down" : "ok");
+    SendRaw(c, stopping_ ? 503 : 200, "text/plain; charset=utf-8",
+            stopping_ ? "shutting down" : "ok");
     return;
   }
   if (!Authenticate(req)) {

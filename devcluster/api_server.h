@@ -34,12 +34,12 @@
 namespace aidi::devcluster {
 
 struct ApiServerOptions {
-  std::string token;                  // the bearer token every API request must carry
-  bool enable_faults = false;         // serve /devcluster/faults and /devcluster/requests
+  std::string token;           // the bearer token every API request must carry
+  bool enable_faults = false;  // serve /devcluster/faults and /devcluster/requests
   std::chrono::milliseconds bookmark_interval{5000};  // idle watches with bookmarks get one
   std::chrono::seconds default_watch_timeout{1800};
   std::size_t max_body_bytes = 3 * 1024 * 1024;
-  std::string server_address;         // host:port, for /api's serverAddressByClientCIDRs
+  std::string server_address;  // host:port, for /api's serverAddressByClientCIDRs
 };
 
 // Supplies `kubectl logs` output for a pod's container (the node agent plugs in here).
@@ -74,7 +74,6 @@ class ApiServer {
   struct Ctx;  // one request's parsed state; internal (api_server_internal.h)
 
  private:
-
   // api_server.cc: plumbing
   void Dispatch(Ctx& c);
   void HandleNonResource(Ctx& c);

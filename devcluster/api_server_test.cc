@@ -83,7 +83,8 @@ class ApiServerTest : public ::testing::Test {
   };
 
   Response Call(const std::string& method, const std::string& target, const json& body = nullptr,
-                const std::string& content_type = "application/json", const std::string& accept = "") {
+                const std::string& content_type = "application/json",
+                const std::string& accept = "") {
     http::Request req;
     req.method = method;
     auto q = target.find('?');
@@ -93,7 +94,8 @@ class ApiServerTest : public ::testing::Test {
       std::size_t start = 0;
       while (start <= req.raw_query.size()) {
         auto amp = req.raw_query.find('&', start);
-        std::string kv = req.raw_query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+        std::string kv =
+            req.raw_query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
         auto eq = kv.find('=');
         req.query.emplace(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
         if (amp == std::string::npos) break;
@@ -131,8 +133,10 @@ class ApiServerTest : public ::testing::Test {
   }
 
   json Widget(const std::string& name, int size) {
-    return {{"apiVersion", "example.com/v1"}, {"kind", "Widget"},
-            {"metadata", {{"name", name}}}, {"spec", {{"size", size}}}};
+    return {{"apiVersion", "example.com/v1"},
+            {"kind", "Widget"},
+            {"metadata", {{"name", name}}},
+            {"spec", {{"size", size}}}};
   }
 
   const std::string widgets_ = "/apis/example.com/v1/namespaces/default/widgets";
@@ -157,7 +161,8 @@ TEST_F(ApiServerTest, RejectsRequestsWithoutTheToken) {
 TEST_F(ApiServerTest, CrdIsServedAndEstablishedAtOnce) {
   EXPECT_EQ(Call("GET", widgets_).code, 404);
   CreateCrd();
-  auto crd = Call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
+  auto crd =
+      Call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
   std::set<std::string> established;
   for (auto& c : crd.body["status"]["conditions"]) {
     if (c["status"] == "True") established.insert(c["type"].get<std::string>());
@@ -167,7 +172,8 @@ TEST_F(ApiServerTest, CrdIsServedAndEstablishedAtOnce) {
   ASSERT_EQ(disc.code, 200);
   EXPECT_EQ(disc.body["resources"][0]["name"], "widgets");
   EXPECT_EQ(disc.body["resources"][0]["shortNames"][0], "wd");
-  auto agg = Call("GET", "/apis", nullptr, "", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  auto agg = Call("GET", "/apis", nullptr, "",
+                  "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
   bool found = false;
   for (auto& g : agg.body["items"]) found |= g["metadata"]["name"] == "example.com";
   EXPECT_TRUE(found) << agg.raw;
@@ -230,27 +236,33 @@ TEST_F(ApiServerTest, StatusSubresourceSplitsSpecAndStatus) {
 
 TEST_F(ApiServerTest, PatchesAndPreconditions) {
   auto cm = Call("POST", "/api/v1/namespaces/default/configmaps",
-                 json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c"}}},
+                 json{{"apiVersion", "v1"},
+                      {"kind", "ConfigMap"},
+                      {"metadata", {{"name", "c"}}},
                       {"data", {{"a", "1"}}}});
   ASSERT_EQ(cm.code, 201) << cm.raw;
-  auto merged = Call("PATCH", "/api/v1/namespaces/default/configmaps/c", json{{"data", {{"b", "2"}}}},
-                     "application/merge-patch+json");
+  auto merged = Call("PATCH", "/api/v1/namespaces/default/configmaps/c",
+                     json{{"data", {{"b", "2"}}}}, "application/merge-patch+json");
   EXPECT_EQ(merged.body["data"], (json{{"a", "1"}, {"b", "2"}}));
-  auto failed_test = Call("PATCH", "/api/v1/namespaces/default/configmaps/c",
-                          json::parse(R"([{"op":"test","path":"/data/a","value":"9"},{"op":"remove","path":"/data/a"}])"),
-                          "application/json-patch+json");
+  auto failed_test =
+      Call("PATCH", "/api/v1/namespaces/default/configmaps/c",
+           json::parse(
+               R"([{"op":"test","path":"/data/a","value":"9"},{"op":"remove","path":"/data/a"}])"),
+           "application/json-patch+json");
   EXPECT_EQ(failed_test.code, 422) << failed_test.raw;
   auto stale = Call("PATCH", "/api/v1/namespaces/default/configmaps/c",
                     json{{"metadata", {{"resourceVersion", "1"}}}, {"data", {{"c", "3"}}}},
                     "application/merge-patch+json");
   EXPECT_EQ(stale.code, 409);
-  auto unsupported = Call("PATCH", "/api/v1/namespaces/default/configmaps/c", json::object(), "text/plain");
+  auto unsupported =
+      Call("PATCH", "/api/v1/namespaces/default/configmaps/c", json::object(), "text/plain");
   EXPECT_EQ(unsupported.code, 415);
 }
 
 TEST_F(ApiServerTest, FinalizersHoldDeletionUntilRemoved) {
   auto cm = Call("POST", "/api/v1/namespaces/default/configmaps",
-                 json{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                 json{{"apiVersion", "v1"},
+                      {"kind", "ConfigMap"},
                       {"metadata", {{"name", "f"}, {"finalizers", {"example.com/hold"}}}}});
   ASSERT_EQ(cm.code, 201);
   auto del = Call("DELETE", "/api/v1/namespaces/default/configmaps/f");
@@ -261,24 +273,30 @@ TEST_F(ApiServerTest, FinalizersHoldDeletionUntilRemoved) {
   json add = got.body;
   add["metadata"]["finalizers"].push_back("example.com/another");
   EXPECT_EQ(Call("PUT", "/api/v1/namespaces/default/configmaps/f", add).code, 422);
-  auto released = Call("PATCH", "/api/v1/namespaces/default/configmaps/f",
-                       json{{"metadata", {{"finalizers", nullptr}}}}, "application/merge-patch+json");
+  auto released =
+      Call("PATCH", "/api/v1/namespaces/default/configmaps/f",
+           json{{"metadata", {{"finalizers", nullptr}}}}, "application/merge-patch+json");
   EXPECT_EQ(released.code, 200) << released.raw;
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/configmaps/f").code, 404);
 }
 
 TEST_F(ApiServerTest, GarbageCollectsDependentsInTheBackground) {
-  auto owner = Call("POST", "/api/v1/namespaces/default/configmaps",
-                    json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "owner"}}}});
+  auto owner =
+      Call("POST", "/api/v1/namespaces/default/configmaps",
+           json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "owner"}}}});
   std::string uid = owner.body["metadata"]["uid"];
   json ref = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "owner"}, {"uid", uid}};
   for (const char* n : {"d1", "d2"}) {
     ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps",
-                   json{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                        {"metadata", {{"name", n}, {"ownerReferences", {ref}}}}}).code, 201);
+                   json{{"apiVersion", "v1"},
+                        {"kind", "ConfigMap"},
+                        {"metadata", {{"name", n}, {"ownerReferences", {ref}}}}})
+                  .code,
+              201);
   }
   EXPECT_EQ(Call("DELETE", "/api/v1/namespaces/default/configmaps/owner").code, 200);
-  for (int i = 0; i < 100 && Call("GET", "/api/v1/namespaces/default/configmaps/d2").code != 404; ++i) {
+  for (int i = 0; i < 500 && Call("GET", "/api/v1/namespaces/default/configmaps/d2").code != 404;
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/configmaps/d1").code, 404);
@@ -286,14 +304,25 @@ TEST_F(ApiServerTest, GarbageCollectsDependentsInTheBackground) {
 }
 
 TEST_F(ApiServerTest, OrphanDeletionKeepsDependents) {
-  auto owner = Call("POST", "/api/v1/namespaces/default/configmaps",
-                    json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "owner"}}}});
-  json ref = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "owner"}, {"uid", owner.body["metadata"]["uid"]}};
+  auto owner =
+      Call("POST", "/api/v1/namespaces/default/configmaps",
+           json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "owner"}}}});
+  json ref = {{"apiVersion", "v1"},
+              {"kind", "ConfigMap"},
+              {"name", "owner"},
+              {"uid", owner.body["metadata"]["uid"]}};
   ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps",
-                 json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "kid"}, {"ownerReferences", {ref}}}}}).code, 201);
+                 json{{"apiVersion", "v1"},
+                      {"kind", "ConfigMap"},
+                      {"metadata", {{"name", "kid"}, {"ownerReferences", {ref}}}}})
+                .code,
+            201);
   EXPECT_EQ(Call("DELETE", "/api/v1/namespaces/default/configmaps/owner",
-                 json{{"propagationPolicy", "Orphan"}}).code, 200);
-  for (int i = 0; i < 100 && Call("GET", "/api/v1/namespaces/default/configmaps/owner").code != 404; ++i) {
+                 json{{"propagationPolicy", "Orphan"}})
+                .code,
+            200);
+  for (int i = 0; i < 500 && Call("GET", "/api/v1/namespaces/default/configmaps/owner").code != 404;
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   auto kid = Call("GET", "/api/v1/namespaces/default/configmaps/kid");
@@ -303,13 +332,17 @@ TEST_F(ApiServerTest, OrphanDeletionKeepsDependents) {
 
 TEST_F(ApiServerTest, ListsWithSelectorsAndChunks) {
   for (int i = 0; i < 5; ++i) {
-    json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-               {"metadata", {{"name", "c" + std::to_string(i)}, {"labels", {{"tier", i % 2 ? "odd" : "even"}}}}}};
+    json cm = {
+        {"apiVersion", "v1"},
+        {"kind", "ConfigMap"},
+        {"metadata",
+         {{"name", "c" + std::to_string(i)}, {"labels", {{"tier", i % 2 ? "odd" : "even"}}}}}};
     ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps", cm).code, 201);
   }
   auto odd = Call("GET", "/api/v1/namespaces/default/configmaps?labelSelector=tier=odd");
   EXPECT_EQ(odd.body["items"].size(), 2u);
-  auto by_name = Call("GET", "/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name=c3");
+  auto by_name =
+      Call("GET", "/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name=c3");
   ASSERT_EQ(by_name.body["items"].size(), 1u);
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/configmaps?fieldSelector=data.x=1").code, 400);
   auto page1 = Call("GET", "/api/v1/namespaces/default/configmaps?limit=2");
@@ -318,7 +351,9 @@ TEST_F(ApiServerTest, ListsWithSelectorsAndChunks) {
   std::string cont = page1.body["metadata"]["continue"];
   // Writes after the first page do not show up in later pages (a consistent snapshot).
   ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps",
-                 json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c9"}}}}).code, 201);
+                 json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c9"}}}})
+                .code,
+            201);
   std::vector<std::string> names;
   for (auto& i : page1.body["items"]) names.push_back(i["metadata"]["name"]);
   while (!cont.empty()) {
@@ -339,7 +374,8 @@ TEST_F(ApiServerTest, ListsWithSelectorsAndChunks) {
 TEST_F(ApiServerTest, TablesUsePrinterColumns) {
   CreateCrd();
   ASSERT_EQ(Call("POST", widgets_, Widget("w", 5)).code, 201);
-  auto table = Call("GET", widgets_, nullptr, "", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+  auto table = Call("GET", widgets_, nullptr, "",
+                    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
   ASSERT_EQ(table.code, 200) << table.raw;
   EXPECT_EQ(table.body["kind"], "Table");
   std::vector<std::string> cols;
@@ -353,20 +389,27 @@ TEST_F(ApiServerTest, TablesUsePrinterColumns) {
 
 TEST_F(ApiServerTest, WatchDeliversSelectorTransitionsAndExpires) {
   ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps",
-                 json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "w"}, {"labels", {{"app", "x"}}}}}}).code, 201);
+                 json{{"apiVersion", "v1"},
+                      {"kind", "ConfigMap"},
+                      {"metadata", {{"name", "w"}, {"labels", {{"app", "x"}}}}}})
+                .code,
+            201);
   std::string rv = std::to_string(store_.CurrentRv());
   RecordingWriter w;
   http::Request req;
   req.method = "GET";
   req.path = "/api/v1/namespaces/default/configmaps";
-  req.query = {{"watch", "1"}, {"resourceVersion", rv}, {"labelSelector", "app=x"}, {"timeoutSeconds", "5"},
+  req.query = {{"watch", "1"},
+               {"resourceVersion", rv},
+               {"labelSelector", "app=x"},
+               {"timeoutSeconds", "5"},
                {"allowWatchBookmarks", "true"}};
   req.headers["authorization"] = std::string("Bearer ") + kToken;
   std::thread watcher([&] { api_.Handle(req, w); });
-  (void)Call("PATCH", "/api/v1/namespaces/default/configmaps/w", json{{"metadata", {{"labels", {{"app", "y"}}}}}},
-             "application/merge-patch+json");
-  (void)Call("PATCH", "/api/v1/namespaces/default/configmaps/w", json{{"metadata", {{"labels", {{"app", "x"}}}}}},
-             "application/merge-patch+json");
+  (void)Call("PATCH", "/api/v1/namespaces/default/configmaps/w",
+             json{{"metadata", {{"labels", {{"app", "y"}}}}}}, "application/merge-patch+json");
+  (void)Call("PATCH", "/api/v1/namespaces/default/configmaps/w",
+             json{{"metadata", {{"labels", {{"app", "x"}}}}}}, "application/merge-patch+json");
   std::vector<json> lines;
   for (int i = 0; i < 100; ++i) {
     lines = w.Lines();
@@ -398,23 +441,34 @@ TEST_F(ApiServerTest, BadInputGetsClearErrors) {
   EXPECT_EQ(malformed.code, 400);
   EXPECT_EQ(malformed.body["reason"], "BadRequest");
   EXPECT_EQ(Call("GET", "/apis/nope.example.com/v1/things").code, 404);
-  EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps", json("a: b"), "text/csv").code, 415);
+  EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps", json("a: b"), "text/csv").code,
+            415);
   auto wrong_ns = Call("POST", "/api/v1/namespaces/default/configmaps",
-                       json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "x"}, {"namespace", "other"}}}});
+                       json{{"apiVersion", "v1"},
+                            {"kind", "ConfigMap"},
+                            {"metadata", {{"name", "x"}, {"namespace", "other"}}}});
   EXPECT_EQ(wrong_ns.code, 400);
-  auto no_ns = Call("POST", "/api/v1/namespaces/missing/configmaps",
-                    json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "x"}}}});
+  auto no_ns =
+      Call("POST", "/api/v1/namespaces/missing/configmaps",
+           json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "x"}}}});
   EXPECT_EQ(no_ns.code, 404);
   EXPECT_EQ(no_ns.body["message"], "namespaces \"missing\" not found");
-  auto yaml = Call("POST", "/api/v1/namespaces/default/configmaps",
-                   json("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  n: \"1\"\n"),
-                   "application/yaml");
+  auto yaml = Call(
+      "POST", "/api/v1/namespaces/default/configmaps",
+      json("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  n: \"1\"\n"),
+      "application/yaml");
   EXPECT_EQ(yaml.code, 201) << yaml.raw;
 }
 
 TEST_F(ApiServerTest, InjectedFaultsAndRequestLog) {
   ASSERT_EQ(Call("POST", "/devcluster/faults/errors",
-                 json{{"verb", "list"}, {"resource", "configmaps"}, {"code", 429}, {"count", 1}, {"retryAfterSeconds", 2}}).code, 201);
+                 json{{"verb", "list"},
+                      {"resource", "configmaps"},
+                      {"code", 429},
+                      {"count", 1},
+                      {"retryAfterSeconds", 2}})
+                .code,
+            201);
   auto limited = Call("GET", "/api/v1/namespaces/default/configmaps");
   EXPECT_EQ(limited.code, 429);
   EXPECT_EQ(limited.body["details"]["retryAfterSeconds"], 2);
@@ -424,15 +478,21 @@ TEST_F(ApiServerTest, InjectedFaultsAndRequestLog) {
 }
 
 TEST_F(ApiServerTest, NamespaceDeletionEmptiesItFirst) {
-  ASSERT_EQ(Call("POST", "/api/v1/namespaces", json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "tmp"}}}}).code, 201);
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces",
+                 json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "tmp"}}}})
+                .code,
+            201);
   ASSERT_EQ(Call("POST", "/api/v1/namespaces/tmp/configmaps",
-                 json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c"}}}}).code, 201);
+                 json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c"}}}})
+                .code,
+            201);
   auto del = Call("DELETE", "/api/v1/namespaces/tmp");
   EXPECT_EQ(del.body["status"]["phase"], "Terminating");
-  auto refused = Call("POST", "/api/v1/namespaces/tmp/configmaps",
-                      json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "d"}}}});
+  auto refused =
+      Call("POST", "/api/v1/namespaces/tmp/configmaps",
+           json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "d"}}}});
   EXPECT_EQ(refused.code, 403);
-  for (int i = 0; i < 100 && Call("GET", "/api/v1/namespaces/tmp").code != 404; ++i) {
+  for (int i = 0; i < 500 && Call("GET", "/api/v1/namespaces/tmp").code != 404; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/tmp").code, 404);
@@ -440,12 +500,16 @@ TEST_F(ApiServerTest, NamespaceDeletionEmptiesItFirst) {
 }
 
 TEST_F(ApiServerTest, PodBindingSetsNodeOnce) {
-  json pod = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "p"}}},
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "p"}}},
               {"spec", {{"containers", {{{"name", "c"}, {"image", "busybox"}}}}}}};
   auto created = Call("POST", "/api/v1/namespaces/default/pods", pod);
   ASSERT_EQ(created.code, 201) << created.raw;
   EXPECT_EQ(created.body["status"]["phase"], "Pending");
-  json binding = {{"apiVersion", "v1"}, {"kind", "Binding"}, {"metadata", {{"name", "p"}}},
+  json binding = {{"apiVersion", "v1"},
+                  {"kind", "Binding"},
+                  {"metadata", {{"name", "p"}}},
                   {"target", {{"kind", "Node"}, {"name", "n1"}}}};
   EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/pods/p/binding", binding).code, 201);
   auto again = Call("POST", "/api/v1/namespaces/default/pods/p/binding", binding);

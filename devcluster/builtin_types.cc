@@ -139,9 +139,11 @@ void PreparePod(json& obj) {
   if (spec.contains("initContainers")) DefaultContainers(spec["initContainers"]);
   json status = {{"phase", "Pending"}, {"qosClass", QosClass(spec)}};
   if (spec.contains("nodeName") && spec["nodeName"].is_string()) {
-    status["conditions"] = json::array(
-        {{{"type", "PodScheduled"}, {"status", "True"}, {"lastProbeTime", nullptr},
-          {"lastTransitionTime", obj["metadata"]["creationTimestamp"]}}});
+    status["conditions"] =
+        json::array({{{"type", "PodScheduled"},
+                      {"status", "True"},
+                      {"lastProbeTime", nullptr},
+                      {"lastTransitionTime", obj["metadata"]["creationTimestamp"]}}});
   }
   obj["status"] = status;
 }
@@ -243,31 +245,34 @@ json PodCells(const json& obj, Clock::WallTime now) {
   std::string node = Str(obj, "/spec/nodeName"_json_pointer, "<none>");
   std::string ip = Str(obj, "/status/podIP"_json_pointer, "<none>");
   return json::array({obj["metadata"]["name"], std::to_string(ready) + "/" + std::to_string(total),
-                      PodStatusReason(obj), restarts, Age(obj, now), ip, node, "<none>",
-                      "<none>"});
+                      PodStatusReason(obj), restarts, Age(obj, now), ip, node, "<none>", "<none>"});
 }
 
 json PodColumns() {
-  return json::array({NameColumn(),
-                      Column("Ready", "string", "The aggregate readiness state of this pod for "
-                                                "accepting traffic."),
-                      Column("Status", "string", "The aggregate status of the containers in this "
-                                                 "pod."),
-                      Column("Restarts", "string", "The number of times the containers in this "
-                                                   "pod have been restarted and when the last "
-                                                   "container in this pod has restarted."),
-                      AgeColumn(), Column("IP", "string", "IP address allocated to the pod.", 1),
-                      Column("Node", "string", "Name of the node this pod is assigned to.", 1),
-                      Column("Nominated Node", "string",
-                             "Name of the node this pod is nominated to.", 1),
-                      Column("Readiness Gates", "string", "Pod readiness gates.", 1)});
+  return json::array(
+      {NameColumn(),
+       Column("Ready", "string",
+              "The aggregate readiness state of this pod for "
+              "accepting traffic."),
+       Column("Status", "string",
+              "The aggregate status of the containers in this "
+              "pod."),
+       Column("Restarts", "string",
+              "The number of times the containers in this "
+              "pod have been restarted and when the last "
+              "container in this pod has restarted."),
+       AgeColumn(), Column("IP", "string", "IP address allocated to the pod.", 1),
+       Column("Node", "string", "Name of the node this pod is assigned to.", 1),
+       Column("Nominated Node", "string", "Name of the node this pod is nominated to.", 1),
+       Column("Readiness Gates", "string", "Pod readiness gates.", 1)});
 }
 
 json NodeCells(const json& obj, Clock::WallTime now) {
   std::string status = "Unknown";
   if (obj.contains("/status/conditions"_json_pointer)) {
     for (const json& c : obj.at("/status/conditions"_json_pointer)) {
-      if (c.value("type", "") == "Ready") status = c.value("status", "") == "True" ? "Ready" : "NotReady";
+      if (c.value("type", "") == "Ready")
+        status = c.value("status", "") == "True" ? "Ready" : "NotReady";
     }
   }
   if (obj.value("spec", json::object()).value("unschedulable", false)) {
@@ -302,7 +307,8 @@ void PrepareSecret(json& obj) {
       std::string out;
       std::size_t i = 0;
       for (; i + 2 < in.size(); i += 3) {
-        unsigned n = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+        unsigned n =
+            (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
         out += {kB64[n >> 18 & 63], kB64[n >> 12 & 63], kB64[n >> 6 & 63], kB64[n & 63]};
       }
       if (i + 1 == in.size()) {
@@ -324,8 +330,7 @@ void ValidateSecret(const json& obj, FieldErrorList& errs) {
     for (auto& [k, v] : obj["data"].items()) {
       if (!v.is_string() || !std::regex_match(v.get<std::string>(), kB64) ||
           v.get<std::string>().size() % 4 != 0) {
-        errs.Invalid("data[" + k + "]", "<secret contents redacted>",
-                     "illegal base64 data");
+        errs.Invalid("data[" + k + "]", "<secret contents redacted>", "illegal base64 data");
       }
     }
   }
@@ -357,7 +362,8 @@ void PrepareService(json& obj) {
 
 void PrepareServiceUpdate(json& obj, const json& old) {
   // clusterIP is allocated once and kept when an update (e.g. kubectl apply) omits it.
-  if (old.contains("/spec/clusterIP"_json_pointer) && !obj.contains("/spec/clusterIP"_json_pointer)) {
+  if (old.contains("/spec/clusterIP"_json_pointer) &&
+      !obj.contains("/spec/clusterIP"_json_pointer)) {
     obj["spec"]["clusterIP"] = old["spec"]["clusterIP"];
     obj["spec"]["clusterIPs"] = old["spec"].value("clusterIPs", json::array());
   }
@@ -372,8 +378,7 @@ json ServiceCells(const json& obj, Clock::WallTime now) {
   }
   return json::array({obj["metadata"]["name"], Str(obj, "/spec/type"_json_pointer),
                       Str(obj, "/spec/clusterIP"_json_pointer, "<none>"), "<none>",
-                      ports.empty() ? "<none>" : Join(ports, ","), Age(obj, now),
-                      "<none>"});
+                      ports.empty() ? "<none>" : Join(ports, ","), Age(obj, now), "<none>"});
 }
 
 json ServiceColumns() {
@@ -395,8 +400,8 @@ json EventCells(const json& obj, Clock::WallTime now) {
   std::string object = Str(obj, "/involvedObject/kind"_json_pointer);
   std::transform(object.begin(), object.end(), object.begin(), ::tolower);
   object += "/" + Str(obj, "/involvedObject/name"_json_pointer);
-  return json::array({seen, Str(obj, "/type"_json_pointer), Str(obj, "/reason"_json_pointer), object,
-                      Str(obj, "/message"_json_pointer)});
+  return json::array({seen, Str(obj, "/type"_json_pointer), Str(obj, "/reason"_json_pointer),
+                      object, Str(obj, "/message"_json_pointer)});
 }
 
 json EventColumns() {
@@ -414,7 +419,9 @@ void ValidateEvent(const json& obj, FieldErrorList& errs) {
 }
 
 json DeploymentCells(const json& obj, Clock::WallTime now) {
-  long want = obj.contains("/spec/replicas"_json_pointer) ? obj.at("/spec/replicas"_json_pointer).get<long>() : 1;
+  long want = obj.contains("/spec/replicas"_json_pointer)
+                  ? obj.at("/spec/replicas"_json_pointer).get<long>()
+                  : 1;
   const json st = obj.value("status", json::object());
   return json::array({obj["metadata"]["name"],
                       std::to_string(st.value("readyReplicas", 0L)) + "/" + std::to_string(want),
@@ -460,8 +467,8 @@ void ValidateDeployment(const json& obj, FieldErrorList& errs) {
 }
 
 json LeaseCells(const json& obj, Clock::WallTime now) {
-  return json::array({obj["metadata"]["name"], Str(obj, "/spec/holderIdentity"_json_pointer, ""),
-                      Age(obj, now)});
+  return json::array(
+      {obj["metadata"]["name"], Str(obj, "/spec/holderIdentity"_json_pointer, ""), Age(obj, now)});
 }
 
 json SimpleCells(const json& obj, Clock::WallTime now, const std::vector<json>& middle) {
@@ -476,8 +483,11 @@ json PvcCells(const json& obj, Clock::WallTime now) {
   if (obj.contains("/spec/accessModes"_json_pointer)) {
     for (const json& m : obj.at("/spec/accessModes"_json_pointer)) {
       std::string s = m.get<std::string>();
-      std::string abbrev = s == "ReadWriteOnce" ? "RWO" : s == "ReadOnlyMany" ? "ROX"
-                         : s == "ReadWriteMany" ? "RWX" : s == "ReadWriteOncePod" ? "RWOP" : s;
+      std::string abbrev = s == "ReadWriteOnce"      ? "RWO"
+                           : s == "ReadOnlyMany"     ? "ROX"
+                           : s == "ReadWriteMany"    ? "RWX"
+                           : s == "ReadWriteOncePod" ? "RWOP"
+                                                     : s;
       modes += (modes.empty() ? "" : ",") + abbrev;
     }
   }
@@ -530,7 +540,8 @@ void ValidateCrd(const json& obj, FieldErrorList& errs) {
     }
   }
   if (storage != 1) {
-    errs.Invalid("spec.versions", spec["versions"], "must have exactly one version marked as storage version");
+    errs.Invalid("spec.versions", spec["versions"],
+                 "must have exactly one version marked as storage version");
   }
 }
 
@@ -563,7 +574,8 @@ void FieldErrorList::NotSupported(const std::string& field, const json& value,
 }
 
 std::string DnsSubdomainError(const std::string& value) {
-  static const std::regex kRe(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
+  static const std::regex kRe(
+      R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
   if (value.size() > 253) return "must be no more than 253 characters";
   if (!std::regex_match(value, kRe)) {
     return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
@@ -694,7 +706,9 @@ std::optional<std::string> SelectableFieldValue(const json& obj, const std::stri
 
 std::vector<ResourceTypePtr> BuiltinResourceTypes() {
   std::vector<ResourceTypePtr> out;
-  auto add = [&](ResourceType t) { out.push_back(std::make_shared<const ResourceType>(std::move(t))); };
+  auto add = [&](ResourceType t) {
+    out.push_back(std::make_shared<const ResourceType>(std::move(t)));
+  };
   auto simple = [](std::vector<std::function<json(const json&)>> middle) {
     return [middle](const json& obj, Clock::WallTime now) {
       std::vector<json> m;
@@ -712,8 +726,13 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
   };
 
   {
-    ResourceType t{.group = "", .version = "v1", .kind = "Namespace", .list_kind = "NamespaceList",
-                   .plural = "namespaces", .singular = "namespace", .short_names = {"ns"}};
+    ResourceType t{.group = "",
+                   .version = "v1",
+                   .kind = "Namespace",
+                   .list_kind = "NamespaceList",
+                   .plural = "namespaces",
+                   .singular = "namespace",
+                   .short_names = {"ns"}};
     t.namespaced = false;
     t.has_status = true;
     t.return_deleted_object = true;
@@ -721,19 +740,26 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
     t.selectable_fields = {"status.phase"};
     t.strategy.prepare_for_create = PrepareNamespace;
     t.strategy.table_columns = cols({Column("Status", "string", "The status of the namespace")});
-    t.strategy.table_cells = simple({[](const json& o) { return json(Str(o, "/status/phase"_json_pointer)); }});
+    t.strategy.table_cells =
+        simple({[](const json& o) { return json(Str(o, "/status/phase"_json_pointer)); }});
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "", .version = "v1", .kind = "Pod", .list_kind = "PodList",
-                   .plural = "pods", .singular = "pod", .short_names = {"po"}, .categories = {"all"}};
+    ResourceType t{.group = "",
+                   .version = "v1",
+                   .kind = "Pod",
+                   .list_kind = "PodList",
+                   .plural = "pods",
+                   .singular = "pod",
+                   .short_names = {"po"},
+                   .categories = {"all"}};
     t.has_status = true;
     t.has_binding = true;
     t.has_log = true;
     t.return_deleted_object = true;
-    t.selectable_fields = {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-                           "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
-                           "status.podIP", "status.nominatedNodeName"};
+    t.selectable_fields = {
+        "spec.nodeName",    "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+        "spec.hostNetwork", "status.phase",       "status.podIP",       "status.nominatedNodeName"};
     t.strategy.prepare_for_create = PreparePod;
     t.strategy.validate = ValidatePod;
     t.strategy.validate_update = ValidatePodUpdate;
@@ -742,8 +768,13 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "", .version = "v1", .kind = "Node", .list_kind = "NodeList",
-                   .plural = "nodes", .singular = "node", .short_names = {"no"}};
+    ResourceType t{.group = "",
+                   .version = "v1",
+                   .kind = "Node",
+                   .list_kind = "NodeList",
+                   .plural = "nodes",
+                   .singular = "node",
+                   .short_names = {"no"}};
     t.namespaced = false;
     t.has_status = true;
     t.return_deleted_object = false;
@@ -753,8 +784,13 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "", .version = "v1", .kind = "ConfigMap", .list_kind = "ConfigMapList",
-                   .plural = "configmaps", .singular = "configmap", .short_names = {"cm"}};
+    ResourceType t{.group = "",
+                   .version = "v1",
+                   .kind = "ConfigMap",
+                   .list_kind = "ConfigMapList",
+                   .plural = "configmaps",
+                   .singular = "configmap",
+                   .short_names = {"cm"}};
     t.strategy.table_columns = cols({Column("Data", "string", "Number of data entries")});
     t.strategy.table_cells = simple({[](const json& o) {
       return json(static_cast<long>(MapSize(o, "data") + MapSize(o, "binaryData")));
@@ -762,21 +798,31 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "", .version = "v1", .kind = "Secret", .list_kind = "SecretList",
-                   .plural = "secrets", .singular = "secret"};
+    ResourceType t{.group = "",
+                   .version = "v1",
+                   .kind = "Secret",
+                   .list_kind = "SecretList",
+                   .plural = "secrets",
+                   .singular = "secret"};
     t.selectable_fields = {"type"};
     t.strategy.prepare_for_create = PrepareSecret;
     t.strategy.prepare_for_update = [](json& obj, const json&) { PrepareSecret(obj); };
     t.strategy.validate = ValidateSecret;
     t.strategy.table_columns = cols({Column("Type", "string", "The type of the secret"),
                                      Column("Data", "string", "The number of data entries")});
-    t.strategy.table_cells = simple({[](const json& o) { return json(o.value("type", "Opaque")); },
-                                     [](const json& o) { return json(static_cast<long>(MapSize(o, "data"))); }});
+    t.strategy.table_cells =
+        simple({[](const json& o) { return json(o.value("type", "Opaque")); },
+                [](const json& o) { return json(static_cast<long>(MapSize(o, "data"))); }});
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "", .version = "v1", .kind = "Service", .list_kind = "ServiceList",
-                   .plural = "services", .singular = "service", .short_names = {"svc"},
+    ResourceType t{.group = "",
+                   .version = "v1",
+                   .kind = "Service",
+                   .list_kind = "ServiceList",
+                   .plural = "services",
+                   .singular = "service",
+                   .short_names = {"svc"},
                    .categories = {"all"}};
     t.has_status = true;
     t.name_is_dns_label = true;
@@ -787,9 +833,13 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "", .version = "v1", .kind = "ServiceAccount",
-                   .list_kind = "ServiceAccountList", .plural = "serviceaccounts",
-                   .singular = "serviceaccount", .short_names = {"sa"}};
+    ResourceType t{.group = "",
+                   .version = "v1",
+                   .kind = "ServiceAccount",
+                   .list_kind = "ServiceAccountList",
+                   .plural = "serviceaccounts",
+                   .singular = "serviceaccount",
+                   .short_names = {"sa"}};
     t.strategy.table_columns = cols({Column("Secrets", "string", "Number of secrets")});
     t.strategy.table_cells = simple({[](const json& o) {
       return json(static_cast<long>(o.value("secrets", json::array()).size()));
@@ -797,12 +847,23 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "", .version = "v1", .kind = "Event", .list_kind = "EventList",
-                   .plural = "events", .singular = "event", .short_names = {"ev"}};
-    t.selectable_fields = {"involvedObject.kind", "involvedObject.namespace",
-                           "involvedObject.name", "involvedObject.uid",
-                           "involvedObject.apiVersion", "involvedObject.resourceVersion",
-                           "involvedObject.fieldPath", "reason", "reportingComponent", "source",
+    ResourceType t{.group = "",
+                   .version = "v1",
+                   .kind = "Event",
+                   .list_kind = "EventList",
+                   .plural = "events",
+                   .singular = "event",
+                   .short_names = {"ev"}};
+    t.selectable_fields = {"involvedObject.kind",
+                           "involvedObject.namespace",
+                           "involvedObject.name",
+                           "involvedObject.uid",
+                           "involvedObject.apiVersion",
+                           "involvedObject.resourceVersion",
+                           "involvedObject.fieldPath",
+                           "reason",
+                           "reportingComponent",
+                           "source",
                            "type"};
     t.strategy.validate = ValidateEvent;
     t.strategy.table_columns = EventColumns;
@@ -810,23 +871,27 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "", .version = "v1", .kind = "PersistentVolumeClaim",
-                   .list_kind = "PersistentVolumeClaimList", .plural = "persistentvolumeclaims",
-                   .singular = "persistentvolumeclaim", .short_names = {"pvc"}};
+    ResourceType t{.group = "",
+                   .version = "v1",
+                   .kind = "PersistentVolumeClaim",
+                   .list_kind = "PersistentVolumeClaimList",
+                   .plural = "persistentvolumeclaims",
+                   .singular = "persistentvolumeclaim",
+                   .short_names = {"pvc"}};
     t.has_status = true;
     t.strategy.prepare_for_create = [](json& obj) {
       obj["status"] = {{"phase", "Pending"}};
       if (!obj["spec"].contains("volumeMode")) obj["spec"]["volumeMode"] = "Filesystem";
     };
     t.strategy.table_columns = [] {
-      return json::array({NameColumn(), Column("Status", "string", "The status of the claim"),
-                          Column("Volume", "string", "The volume bound to the claim"),
-                          Column("Capacity", "string", "The capacity of the claim"),
-                          Column("Access Modes", "string", "The access modes of the claim"),
-                          Column("StorageClass", "string", "The storage class of the claim"),
-                          Column("VolumeAttributesClass", "string",
-                                 "The volume attributes class of the claim"),
-                          AgeColumn(), Column("VolumeMode", "string", "The volume mode", 1)});
+      return json::array(
+          {NameColumn(), Column("Status", "string", "The status of the claim"),
+           Column("Volume", "string", "The volume bound to the claim"),
+           Column("Capacity", "string", "The capacity of the claim"),
+           Column("Access Modes", "string", "The access modes of the claim"),
+           Column("StorageClass", "string", "The storage class of the claim"),
+           Column("VolumeAttributesClass", "string", "The volume attributes class of the claim"),
+           AgeColumn(), Column("VolumeMode", "string", "The volume mode", 1)});
     };
     t.strategy.table_cells = [](const json& o, Clock::WallTime now) {
       json row = PvcCells(o, now);
@@ -836,19 +901,28 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "coordination.k8s.io", .version = "v1", .kind = "Lease",
-                   .list_kind = "LeaseList", .plural = "leases", .singular = "lease"};
+    ResourceType t{.group = "coordination.k8s.io",
+                   .version = "v1",
+                   .kind = "Lease",
+                   .list_kind = "LeaseList",
+                   .plural = "leases",
+                   .singular = "lease"};
     t.strategy.table_columns = [] {
-      return json::array({NameColumn(), Column("Holder", "string", "The holder of the lease"),
-                          AgeColumn()});
+      return json::array(
+          {NameColumn(), Column("Holder", "string", "The holder of the lease"), AgeColumn()});
     };
     t.strategy.table_cells = LeaseCells;
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "apps", .version = "v1", .kind = "Deployment",
-                   .list_kind = "DeploymentList", .plural = "deployments",
-                   .singular = "deployment", .short_names = {"deploy"}, .categories = {"all"}};
+    ResourceType t{.group = "apps",
+                   .version = "v1",
+                   .kind = "Deployment",
+                   .list_kind = "DeploymentList",
+                   .plural = "deployments",
+                   .singular = "deployment",
+                   .short_names = {"deploy"},
+                   .categories = {"all"}};
     t.has_status = true;
     t.has_generation = true;
     t.strategy.prepare_for_create = PrepareDeployment;
@@ -859,11 +933,14 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
     add(std::move(t));
   }
   {
-    ResourceType t{.group = "apiextensions.k8s.io", .version = "v1",
+    ResourceType t{.group = "apiextensions.k8s.io",
+                   .version = "v1",
                    .kind = "CustomResourceDefinition",
                    .list_kind = "CustomResourceDefinitionList",
-                   .plural = "customresourcedefinitions", .singular = "customresourcedefinition",
-                   .short_names = {"crd", "crds"}, .categories = {"api-extensions"}};
+                   .plural = "customresourcedefinitions",
+                   .singular = "customresourcedefinition",
+                   .short_names = {"crd", "crds"},
+                   .categories = {"api-extensions"}};
     t.namespaced = false;
     t.has_status = true;
     t.has_generation = true;

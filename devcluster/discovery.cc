@@ -23,9 +23,7 @@ bool VersionBefore(const std::string& a, const std::string& b) {
   bool ka = std::regex_match(a, ma, kRe), kb = std::regex_match(b, mb, kRe);
   if (ka != kb) return ka;
   if (!ka) return a < b;
-  auto stability = [](const std::smatch& m) {
-    return m[2].matched ? (m[2] == "beta" ? 1 : 0) : 2;
-  };
+  auto stability = [](const std::smatch& m) { return m[2].matched ? (m[2] == "beta" ? 1 : 0) : 2; };
   if (stability(ma) != stability(mb)) return stability(ma) > stability(mb);
   if (std::stoi(ma[1]) != std::stoi(mb[1])) return std::stoi(ma[1]) > std::stoi(mb[1]);
   if (ma[3].matched && mb[3].matched) return std::stoi(ma[3]) > std::stoi(mb[3]);
@@ -44,7 +42,8 @@ std::map<std::string, std::map<std::string, std::vector<ResourceTypePtr>>> ByGro
   return out;
 }
 
-std::vector<std::string> SortedVersions(const std::map<std::string, std::vector<ResourceTypePtr>>& vs) {
+std::vector<std::string> SortedVersions(
+    const std::map<std::string, std::vector<ResourceTypePtr>>& vs) {
   std::vector<std::string> out;
   for (const auto& [v, types] : vs) out.push_back(v);
   std::sort(out.begin(), out.end(), VersionBefore);
@@ -54,23 +53,34 @@ std::vector<std::string> SortedVersions(const std::map<std::string, std::vector<
 json LegacyResources(const std::vector<ResourceTypePtr>& types) {
   json resources = json::array();
   for (const auto& t : types) {
-    json r = {{"name", t->plural},      {"singularName", t->singular}, {"namespaced", t->namespaced},
-              {"kind", t->kind},        {"verbs", VerbsFor(*t)}};
+    json r = {{"name", t->plural},
+              {"singularName", t->singular},
+              {"namespaced", t->namespaced},
+              {"kind", t->kind},
+              {"verbs", VerbsFor(*t)}};
     if (!t->short_names.empty()) r["shortNames"] = t->short_names;
     if (!t->categories.empty()) r["categories"] = t->categories;
     resources.push_back(r);
     if (t->has_status) {
-      resources.push_back({{"name", t->plural + "/status"}, {"singularName", ""},
-                           {"namespaced", t->namespaced}, {"kind", t->kind},
+      resources.push_back({{"name", t->plural + "/status"},
+                           {"singularName", ""},
+                           {"namespaced", t->namespaced},
+                           {"kind", t->kind},
                            {"verbs", {"get", "patch", "update"}}});
     }
     if (t->has_binding) {
-      resources.push_back({{"name", t->plural + "/binding"}, {"singularName", ""},
-                           {"namespaced", t->namespaced}, {"kind", "Binding"}, {"verbs", {"create"}}});
+      resources.push_back({{"name", t->plural + "/binding"},
+                           {"singularName", ""},
+                           {"namespaced", t->namespaced},
+                           {"kind", "Binding"},
+                           {"verbs", {"create"}}});
     }
     if (t->has_log) {
-      resources.push_back({{"name", t->plural + "/log"}, {"singularName", ""},
-                           {"namespaced", t->namespaced}, {"kind", t->kind}, {"verbs", {"get"}}});
+      resources.push_back({{"name", t->plural + "/log"},
+                           {"singularName", ""},
+                           {"namespaced", t->namespaced},
+                           {"kind", t->kind},
+                           {"verbs", {"get"}}});
     }
   }
   return resources;
@@ -89,7 +99,9 @@ json AggregatedVersion(const std::string& version, const std::vector<ResourceTyp
     if (!t->categories.empty()) r["categories"] = t->categories;
     json subs = json::array();
     if (t->has_status) {
-      subs.push_back({{"subresource", "status"}, {"responseKind", kind}, {"verbs", {"get", "patch", "update"}}});
+      subs.push_back({{"subresource", "status"},
+                      {"responseKind", kind},
+                      {"verbs", {"get", "patch", "update"}}});
     }
     if (t->has_binding) {
       subs.push_back({{"subresource", "binding"},
@@ -179,10 +191,9 @@ void ApiServer::ServeApiGroupList(Ctx& c) {
       items.push_back({{"metadata", {{"name", group}}}, {"versions", vs}});
     } else {
       json vs = json::array();
-      for (const auto& v : sorted) vs.push_back({{"groupVersion", group + "/" + v}, {"version", v}});
-      items.push_back({{"name", group},
-                       {"versions", vs},
-                       {"preferredVersion", vs[0]}});
+      for (const auto& v : sorted)
+        vs.push_back({{"groupVersion", group + "/" + v}, {"version", v}});
+      items.push_back({{"name", group}, {"versions", vs}, {"preferredVersion", vs[0]}});
     }
   }
   if (!agg.empty()) return SendAggregated(c, agg, items);
@@ -197,8 +208,12 @@ void ApiServer::ServeApiGroup(Ctx& c, const std::string& group) {
   for (const auto& v : SortedVersions(it->second)) {
     vs.push_back({{"groupVersion", group + "/" + v}, {"version", v}});
   }
-  SendJson(c, 200, {{"kind", "APIGroup"}, {"apiVersion", "v1"}, {"name", group}, {"versions", vs},
-                    {"preferredVersion", vs[0]}});
+  SendJson(c, 200,
+           {{"kind", "APIGroup"},
+            {"apiVersion", "v1"},
+            {"name", group},
+            {"versions", vs},
+            {"preferredVersion", vs[0]}});
 }
 
 void ApiServer::ServeResourceList(Ctx& c, const std::string& group, const std::string& version) {
@@ -236,7 +251,8 @@ bool AcceptsJson(const ApiServer::Ctx& c) {
   auto accept = ParseAccept(c.req.Header("accept"));
   if (accept.empty()) return true;
   for (const auto& mt : accept) {
-    if (mt.type == "application/json" || mt.type == "*/*" || mt.type == "application/*") return true;
+    if (mt.type == "application/json" || mt.type == "*/*" || mt.type == "application/*")
+      return true;
   }
   return false;
 }
@@ -251,7 +267,8 @@ void ApiServer::ServeOpenApiV3Index(Ctx& c) {
     std::map<std::pair<std::string, std::string>, std::vector<OpenApiResource>> by_gv;
     for (auto& r : OpenApiResources(registry_)) by_gv[{r.group, r.version}].push_back(r);
     for (const auto& [gv, resources] : by_gv) {
-      std::string key = gv.first.empty() ? "api/" + gv.second : "apis/" + gv.first + "/" + gv.second;
+      std::string key =
+          gv.first.empty() ? "api/" + gv.second : "apis/" + gv.first + "/" + gv.second;
       json doc = BuildOpenApiV3Document(gv.first, gv.second, resources);
       openapi_v3_docs_[key] = doc.dump();
       openapi_v3_hashes_[key] = OpenApiDocumentHash(doc);
@@ -283,7 +300,8 @@ void ApiServer::ServeOpenApiV3Doc(Ctx& c, const std::string& gv_path) {
     std::map<std::pair<std::string, std::string>, std::vector<OpenApiResource>> by_gv;
     for (auto& r : OpenApiResources(registry_)) by_gv[{r.group, r.version}].push_back(r);
     for (const auto& [gv, resources] : by_gv) {
-      std::string key = gv.first.empty() ? "api/" + gv.second : "apis/" + gv.first + "/" + gv.second;
+      std::string key =
+          gv.first.empty() ? "api/" + gv.second : "apis/" + gv.first + "/" + gv.second;
       if (key == gv_path) doc = BuildOpenApiV3Document(gv.first, gv.second, resources).dump();
     }
   }

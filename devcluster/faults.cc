@@ -69,32 +69,43 @@ std::optional<kube::ApiError> Faults::MaybeFail(const std::string& verb,
   std::lock_guard lock(mu_);
   for (auto& r : errors_) {
     if (r.count == 0 || !Matches(r.verb, verb) || !Matches(r.resource, resource)) continue;
-    if (r.probability < 1.0 && std::uniform_real_distribution<double>(0, 1)(rng_) >= r.probability) {
+    if (r.probability < 1.0 &&
+        std::uniform_real_distribution<double>(0, 1)(rng_) >= r.probability) {
       continue;
     }
     if (r.count > 0) --r.count;
     ++injected_;
     const std::string why = "injected fault for " + verb + " " + resource;
     switch (r.code) {
-      case 409: return kube::NewConflict({"", resource}, "", why);
-      case 429: return kube::NewTooManyRequests("the server has received too many requests and "
-                                                "has asked us to try again later (" + why + ")",
-                                                r.retry_after_seconds);
+      case 409:
+        return kube::NewConflict({"", resource}, "", why);
+      case 429:
+        return kube::NewTooManyRequests(
+            "the server has received too many requests and "
+            "has asked us to try again later (" +
+                why + ")",
+            r.retry_after_seconds);
       case 503: {
         auto e = kube::NewServiceUnavailable(why);
         e.retry_after_seconds = r.retry_after_seconds;
         return e;
       }
-      case 504: return kube::NewServerTimeout("the server was unable to return a response in the "
-                                              "time allotted, but may still be processing the "
-                                              "request (" + why + ")", r.retry_after_seconds);
-      default: return kube::NewInternalError(why);
+      case 504:
+        return kube::NewServerTimeout(
+            "the server was unable to return a response in the "
+            "time allotted, but may still be processing the "
+            "request (" +
+                why + ")",
+            r.retry_after_seconds);
+      default:
+        return kube::NewInternalError(why);
     }
   }
   return std::nullopt;
 }
 
-std::chrono::milliseconds Faults::Delay(const std::string& verb, const std::string& resource) const {
+std::chrono::milliseconds Faults::Delay(const std::string& verb,
+                                        const std::string& resource) const {
   std::lock_guard lock(mu_);
   std::chrono::milliseconds d{0};
   for (const auto& r : latencies_) {

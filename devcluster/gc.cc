@@ -29,7 +29,8 @@ bool RemoveFinalizer(json& obj, const std::string& f) {
   auto before = fins.size();
   fins.erase(std::remove(fins.begin(), fins.end(), json(f)), fins.end());
   if (fins.empty()) obj["metadata"].erase("finalizers");
-  return before != (obj["metadata"].contains("finalizers") ? obj["metadata"]["finalizers"].size() : 0);
+  return before !=
+         (obj["metadata"].contains("finalizers") ? obj["metadata"]["finalizers"].size() : 0);
 }
 
 }  // namespace
@@ -46,7 +47,8 @@ void ApiServer::GcLoop() {
   while (!stopping_) {
     {
       std::unique_lock lock(gc_mu_);
-      gc_cv_.wait_for(lock, std::chrono::seconds(2), [&] { return gc_pending_ || stopping_.load(); });
+      gc_cv_.wait_for(lock, std::chrono::seconds(2),
+                      [&] { return gc_pending_ || stopping_.load(); });
       gc_pending_ = false;
     }
     if (stopping_) break;
@@ -80,6 +82,7 @@ void ApiServer::GcOnce() {
             if (!child->deleting) {
               bool now = false;
               (void)DeleteObject(t, child->ns, child->name, "Background", &now);
+              changed = true;  // look again soon: the namespace may be empty now
             }
           }
         }
@@ -118,7 +121,8 @@ void ApiServer::GcOnce() {
           changed = true;
         }
         if (deps.empty()) {
-          (void)ModifyObject(rt, o->ns, o->name, [](json& x) { return RemoveFinalizer(x, "foregroundDeletion"); });
+          (void)ModifyObject(rt, o->ns, o->name,
+                             [](json& x) { return RemoveFinalizer(x, "foregroundDeletion"); });
           changed = true;
         }
       }
@@ -137,7 +141,8 @@ void ApiServer::GcOnce() {
             return true;
           });
         }
-        (void)ModifyObject(rt, o->ns, o->name, [](json& x) { return RemoveFinalizer(x, "orphan"); });
+        (void)ModifyObject(rt, o->ns, o->name,
+                           [](json& x) { return RemoveFinalizer(x, "orphan"); });
         changed = true;
       }
     }
@@ -157,7 +162,8 @@ void ApiServer::GcOnce() {
           json& refs = x["metadata"]["ownerReferences"];
           refs.erase(std::remove_if(refs.begin(), refs.end(),
                                     [&](const json& r) {
-                                      return std::find(gone.begin(), gone.end(), r.value("uid", "")) != gone.end();
+                                      return std::find(gone.begin(), gone.end(),
+                                                       r.value("uid", "")) != gone.end();
                                     }),
                      refs.end());
           return true;
@@ -178,20 +184,22 @@ void ApiServer::EnsureDefaultNamespaces() {
     json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
     auto prepared = PrepareCreate(WriteContext{*ns_type, now}, ns);
     if (auto* obj = std::get_if<json>(&prepared)) {
-      (void)store_.Mutate("/namespaces", "", name, [&](const ObjectPtr& cur) -> std::variant<kube::ApiError, Mutation> {
-        if (cur) return Mutation{};
-        Mutation m;
-        m.kind = Mutation::Kind::kPut;
-        m.object = *obj;
-        m.selectable_fields = &ns_type->selectable_fields;
-        return m;
-      });
+      (void)store_.Mutate("/namespaces", "", name,
+                          [&](const ObjectPtr& cur) -> std::variant<kube::ApiError, Mutation> {
+                            if (cur) return Mutation{};
+                            Mutation m;
+                            m.kind = Mutation::Kind::kPut;
+                            m.object = *obj;
+                            m.selectable_fields = &ns_type->selectable_fields;
+                            return m;
+                          });
     }
   }
   // Every active namespace has a "default" service account (the serviceaccount controller's job).
   for (const ObjectPtr& ns : store_.List("/namespaces", "").items) {
     if (ns->deleting || store_.Get("/serviceaccounts", ns->name, "default")) continue;
-    json sa = {{"apiVersion", "v1"}, {"kind", "ServiceAccount"},
+    json sa = {{"apiVersion", "v1"},
+               {"kind", "ServiceAccount"},
                {"metadata", {{"name", "default"}, {"namespace", ns->name}}}};
     auto prepared = PrepareCreate(WriteContext{*sa_type, now}, sa);
     if (auto* obj = std::get_if<json>(&prepared)) {

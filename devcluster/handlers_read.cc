@@ -59,7 +59,8 @@ std::variant<kube::ApiError, Filter> ParseFilter(const ApiServer::Ctx& c) {
         continue;
       }
       if (c.rt->is_custom()) {
-        return kube::NewBadRequest("\"" + r.field + "\" is not a known field selector: only "
+        return kube::NewBadRequest("\"" + r.field +
+                                   "\" is not a known field selector: only "
                                    "\"metadata.name\", \"metadata.namespace\"");
       }
       return kube::NewBadRequest("field label not supported: " + r.field);
@@ -186,8 +187,8 @@ void ApiServer::HandleGet(Ctx& c) {
     case Rendering::kObject:
       return SendRaw(c, 200, "application/json", obj->json);
     case Rendering::kTable:
-      return SendJson(c, 200, BuildTable(*c.rt, {obj->Parse()}, f, c.now, true,
-                                         std::to_string(obj->rv), ""));
+      return SendJson(
+          c, 200, BuildTable(*c.rt, {obj->Parse()}, f, c.now, true, std::to_string(obj->rv), ""));
     case Rendering::kPartialMetadata:
       return SendJson(c, 200, PartialMetadata(obj->Parse()));
   }
@@ -205,7 +206,8 @@ void ApiServer::HandleList(Ctx& c) {
   if (auto l = c.req.Query("limit"); l && !l->empty()) {
     char* end = nullptr;
     long long v = std::strtoll(l->c_str(), &end, 10);
-    if (!end || *end != '\0' || v < 0) return SendError(c, kube::NewBadRequest("limit must be a non-negative integer"));
+    if (!end || *end != '\0' || v < 0)
+      return SendError(c, kube::NewBadRequest("limit must be a non-negative integer"));
     limit = static_cast<std::size_t>(v);
   }
   const std::string key = c.rt->storage_key();
@@ -214,7 +216,9 @@ void ApiServer::HandleList(Ctx& c) {
   std::uint64_t snapshot_id = 0;
   if (auto cont = c.req.Query("continue"); cont && !cont->empty()) {
     auto d = DecodeContinue(*cont);
-    if (!d) return SendError(c, kube::NewBadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+    if (!d)
+      return SendError(c, kube::NewBadRequest("continue key is not valid: incorrect encoded start "
+                                              "resourceVersion (version meta.k8s.io/v1)"));
     if (store_.RvCompacted(key, d->rv)) {
       return SendError(c, kube::NewResourceExpired(kContinueExpiredMessage));
     }
@@ -237,8 +241,9 @@ void ApiServer::HandleList(Ctx& c) {
   std::vector<ObjectPtr> page;
   std::size_t i = 0;
   if (!start_after.empty()) {
-    auto it = std::upper_bound(snap->items.begin(), snap->items.end(), start_after,
-                               [](const std::string& k, const ObjectPtr& o) { return k < KeyOf(*o); });
+    auto it =
+        std::upper_bound(snap->items.begin(), snap->items.end(), start_after,
+                         [](const std::string& k, const ObjectPtr& o) { return k < KeyOf(*o); });
     i = static_cast<std::size_t>(it - snap->items.begin());
   }
   bool more = false;
@@ -258,9 +263,11 @@ void ApiServer::HandleList(Ctx& c) {
       std::lock_guard lock(mu_);
       auto now = std::chrono::steady_clock::now();
       for (auto it = list_snapshots_.begin(); it != list_snapshots_.end();) {
-        it = now - it->second->created > kListSnapshotTtl ? list_snapshots_.erase(it) : std::next(it);
+        it = now - it->second->created > kListSnapshotTtl ? list_snapshots_.erase(it)
+                                                          : std::next(it);
       }
-      while (list_snapshots_.size() >= kMaxListSnapshots) list_snapshots_.erase(list_snapshots_.begin());
+      while (list_snapshots_.size() >= kMaxListSnapshots)
+        list_snapshots_.erase(list_snapshots_.begin());
       snapshot_id = next_snapshot_id_++;
       list_snapshots_[snapshot_id] = snap;
     }
@@ -379,7 +386,8 @@ void ApiServer::HandleWatch(Ctx& c) {
     json meta = {{"resourceVersion", std::to_string(rv)}, {"creationTimestamp", nullptr}};
     if (initial_end) meta["annotations"] = {{"k8s.io/initial-events-end", "true"}};
     json ev = {{"type", "BOOKMARK"},
-               {"object", {{"kind", c.rt->kind}, {"apiVersion", c.rt->api_version()}, {"metadata", meta}}}};
+               {"object",
+                {{"kind", c.rt->kind}, {"apiVersion", c.rt->api_version()}, {"metadata", meta}}}};
     last_sent = std::chrono::steady_clock::now();
     return c.w.Write(ev.dump() + "\n");
   };
@@ -399,10 +407,13 @@ void ApiServer::HandleWatch(Ctx& c) {
           if (now_matches) ok = emit("ADDED", ev.object, 0);
           break;
         case EventType::kModified:
-          if (now_matches && was_matching) ok = emit("MODIFIED", ev.object, 0);
-          else if (now_matches) ok = emit("ADDED", ev.object, 0);
+          if (now_matches && was_matching)
+            ok = emit("MODIFIED", ev.object, 0);
+          else if (now_matches)
+            ok = emit("ADDED", ev.object, 0);
           // Leaving the selection reads as a delete of the last matching state.
-          else if (was_matching) ok = emit("DELETED", ev.prev, ev.rv);
+          else if (was_matching)
+            ok = emit("DELETED", ev.prev, ev.rv);
           break;
         case EventType::kDeleted:
           if (was_matching || now_matches) ok = emit("DELETED", ev.object, 0);
@@ -416,7 +427,8 @@ void ApiServer::HandleWatch(Ctx& c) {
         ok = bookmark(rv, true);
         initial_end_pending = false;
       }
-    } else if (bookmarks && std::chrono::steady_clock::now() - last_sent >= options_.bookmark_interval) {
+    } else if (bookmarks &&
+               std::chrono::steady_clock::now() - last_sent >= options_.bookmark_interval) {
       if (std::uint64_t rv = store_.BookmarkRv(watcher)) ok = bookmark(rv, false);
     }
   }
@@ -461,7 +473,8 @@ void ApiServer::HandlePodLog(Ctx& c) {
   }
   if (!source) return SendRaw(c, 200, "text/plain", "");
   json options = json::object();
-  for (const char* k : {"follow", "previous", "tailLines", "sinceSeconds", "timestamps", "limitBytes"}) {
+  for (const char* k :
+       {"follow", "previous", "tailLines", "sinceSeconds", "timestamps", "limitBytes"}) {
     if (auto v = c.req.Query(k)) options[k] = *v;
   }
   auto text = source(c.info.ns, c.info.name, container, options);

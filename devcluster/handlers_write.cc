@@ -35,20 +35,24 @@ bool IsDryRun(const ApiServer::Ctx& c) {
 
 kube::ApiError TerminatingNamespace(const ResourceType& rt, const std::string& ns,
                                     const std::string& name) {
-  kube::ApiError e = kube::NewForbidden(rt.group_resource(), name,
-                                        "unable to create new content in namespace " + ns +
-                                            " because it is being terminated");
-  e.body["details"]["causes"] = json::array({{{"reason", "NamespaceTerminating"},
-                                              {"message", "namespace " + ns + " is being terminated"},
-                                              {"field", "metadata.namespace"}}});
+  kube::ApiError e = kube::NewForbidden(
+      rt.group_resource(), name,
+      "unable to create new content in namespace " + ns + " because it is being terminated");
+  e.body["details"]["causes"] =
+      json::array({{{"reason", "NamespaceTerminating"},
+                    {"message", "namespace " + ns + " is being terminated"},
+                    {"field", "metadata.namespace"}}});
   return e;
 }
 
 json SuccessStatus(const ResourceType& rt, const ObjectPtr& obj) {
   json details = {{"name", obj->name}, {"kind", rt.plural}, {"uid", obj->uid}};
   if (!rt.group.empty()) details["group"] = rt.group;
-  return {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
-          {"status", "Success"}, {"details", details}};
+  return {{"kind", "Status"},
+          {"apiVersion", "v1"},
+          {"metadata", json::object()},
+          {"status", "Success"},
+          {"details", details}};
 }
 
 struct DeleteOptions {
@@ -65,7 +69,8 @@ std::variant<kube::ApiError, DeleteOptions> ParseDeleteOptions(const ApiServer::
   json body = json::object();
   if (!c.req.body.empty()) {
     body = json::parse(c.req.body, nullptr, false);
-    if (!body.is_object()) return kube::NewBadRequest("the DeleteOptions body is not a JSON object");
+    if (!body.is_object())
+      return kube::NewBadRequest("the DeleteOptions body is not a JSON object");
   }
   try {
     o.propagation = body.value("propagationPolicy", c.req.Query("propagationPolicy").value_or(""));
@@ -89,18 +94,20 @@ std::variant<kube::ApiError, DeleteOptions> ParseDeleteOptions(const ApiServer::
   }
   if (o.orphan_dependents && !o.propagation.empty()) {
     return kube::NewInvalid("meta.k8s.io", "DeleteOptions", "",
-                            {{"FieldValueInvalid", "Invalid value: \"" + o.propagation +
-                                                       "\": orphanDependents and deletionPropagation cannot be both set",
+                            {{"FieldValueInvalid",
+                              "Invalid value: \"" + o.propagation +
+                                  "\": orphanDependents and deletionPropagation cannot be both set",
                               "propagationPolicy"}});
   }
   if (o.orphan_dependents) o.propagation = *o.orphan_dependents ? "Orphan" : "Background";
   if (!o.propagation.empty() && o.propagation != "Background" && o.propagation != "Foreground" &&
       o.propagation != "Orphan") {
-    return kube::NewInvalid("meta.k8s.io", "DeleteOptions", "",
-                            {{"FieldValueNotSupported",
-                              "Unsupported value: \"" + o.propagation +
-                                  "\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
-                              "propagationPolicy"}});
+    return kube::NewInvalid(
+        "meta.k8s.io", "DeleteOptions", "",
+        {{"FieldValueNotSupported",
+          "Unsupported value: \"" + o.propagation +
+              "\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
+          "propagationPolicy"}});
   }
   return o;
 }
@@ -115,10 +122,13 @@ void ApiServer::HandleCreate(Ctx& c) {
   json body = std::get<json>(std::move(decoded));
   const ResourceType& rt = *c.rt;
   if (auto e = CheckTypeMeta(rt, body)) return SendError(c, *e);
-  if (!body.contains("metadata") || !body["metadata"].is_object()) body["metadata"] = json::object();
+  if (!body.contains("metadata") || !body["metadata"].is_object())
+    body["metadata"] = json::object();
   json& meta = body["metadata"];
   if (rt.namespaced) {
-    std::string body_ns = meta.contains("namespace") && meta["namespace"].is_string() ? meta["namespace"].get<std::string>() : "";
+    std::string body_ns = meta.contains("namespace") && meta["namespace"].is_string()
+                              ? meta["namespace"].get<std::string>()
+                              : "";
     if (!body_ns.empty() && body_ns != c.info.ns) {
       return SendError(c, kube::NewBadRequest("the namespace of the provided object does not match "
                                               "the namespace sent on the request"));
@@ -129,9 +139,11 @@ void ApiServer::HandleCreate(Ctx& c) {
   }
   if (meta.contains("resourceVersion") && meta["resourceVersion"].is_string() &&
       !meta["resourceVersion"].get<std::string>().empty()) {
-    return SendError(c, kube::NewBadRequest("resourceVersion should not be set on objects to be created"));
+    return SendError(
+        c, kube::NewBadRequest("resourceVersion should not be set on objects to be created"));
   }
-  std::string name = meta.contains("name") && meta["name"].is_string() ? meta["name"].get<std::string>() : "";
+  std::string name =
+      meta.contains("name") && meta["name"].is_string() ? meta["name"].get<std::string>() : "";
   if (name.empty() && meta.contains("generateName") && meta["generateName"].is_string() &&
       !meta["generateName"].get<std::string>().empty()) {
     name = GenerateName(meta["generateName"].get<std::string>());
@@ -154,15 +166,16 @@ void ApiServer::HandleCreate(Ctx& c) {
     }
     return SendJson(c, 201, obj);
   }
-  auto result = store_.Mutate(rt.storage_key(), rt.namespaced ? c.info.ns : "", name,
-                              [&](const ObjectPtr& current) -> std::variant<kube::ApiError, Mutation> {
-                                if (current) return kube::NewAlreadyExists(rt.group_resource(), name);
-                                Mutation m;
-                                m.kind = Mutation::Kind::kPut;
-                                m.object = obj;
-                                m.selectable_fields = &rt.selectable_fields;
-                                return m;
-                              });
+  auto result =
+      store_.Mutate(rt.storage_key(), rt.namespaced ? c.info.ns : "", name,
+                    [&](const ObjectPtr& current) -> std::variant<kube::ApiError, Mutation> {
+                      if (current) return kube::NewAlreadyExists(rt.group_resource(), name);
+                      Mutation m;
+                      m.kind = Mutation::Kind::kPut;
+                      m.object = obj;
+                      m.selectable_fields = &rt.selectable_fields;
+                      return m;
+                    });
   if (auto* e = std::get_if<kube::ApiError>(&result)) return SendError(c, *e);
   ObjectPtr stored = std::get<ObjectPtr>(result);
   if (rt.storage_key() == kCrdKey) OnCrdWritten(stored);
@@ -178,11 +191,13 @@ void ApiServer::HandleUpdate(Ctx& c) {
   json body = std::get<json>(std::move(decoded));
   const ResourceType& rt = *c.rt;
   if (auto e = CheckTypeMeta(rt, body)) return SendError(c, *e);
-  if (!body.contains("metadata") || !body["metadata"].is_object()) body["metadata"] = json::object();
+  if (!body.contains("metadata") || !body["metadata"].is_object())
+    body["metadata"] = json::object();
   std::string body_name = body["metadata"].value("name", "");
   if (body_name != c.info.name) {
-    return SendError(c, kube::NewBadRequest("the name of the object (" + body_name +
-                                            ") does not match the name on the URL (" + c.info.name + ")"));
+    return SendError(
+        c, kube::NewBadRequest("the name of the object (" + body_name +
+                               ") does not match the name on the URL (" + c.info.name + ")"));
   }
   std::string body_ns = body["metadata"].value("namespace", "");
   if (rt.namespaced && !body_ns.empty() && body_ns != c.info.ns) {
@@ -192,18 +207,21 @@ void ApiServer::HandleUpdate(Ctx& c) {
   WriteContext wc{rt, c.now, std::get<FieldValidation>(fv), &c.warnings};
   const bool dry_run = IsDryRun(c);
   json dry_result;
-  auto result = store_.Mutate(rt.storage_key(), c.info.ns, c.info.name,
-                              [&](const ObjectPtr& current) -> std::variant<kube::ApiError, Mutation> {
-                                if (!current) return kube::NewNotFound(rt.group_resource(), c.info.name);
-                                auto m = PrepareUpdate(wc, *current, body, c.info.subresource);
-                                if (dry_run && std::holds_alternative<Mutation>(m)) {
-                                  dry_result = std::get<Mutation>(m).object;
-                                  return Mutation{};
-                                }
-                                return m;
-                              });
+  auto result =
+      store_.Mutate(rt.storage_key(), c.info.ns, c.info.name,
+                    [&](const ObjectPtr& current) -> std::variant<kube::ApiError, Mutation> {
+                      if (!current) return kube::NewNotFound(rt.group_resource(), c.info.name);
+                      auto m = PrepareUpdate(wc, *current, body, c.info.subresource);
+                      if (dry_run && std::holds_alternative<Mutation>(m)) {
+                        dry_result = std::get<Mutation>(m).object;
+                        return Mutation{};
+                      }
+                      return m;
+                    });
   if (auto* e = std::get_if<kube::ApiError>(&result)) return SendError(c, *e);
-  if (dry_run) return SendJson(c, 200, dry_result.is_null() ? std::get<ObjectPtr>(result)->Parse() : dry_result);
+  if (dry_run)
+    return SendJson(c, 200,
+                    dry_result.is_null() ? std::get<ObjectPtr>(result)->Parse() : dry_result);
   ObjectPtr stored = std::get<ObjectPtr>(result);
   if (rt.storage_key() == kCrdKey && c.info.subresource.empty()) OnCrdWritten(stored);
   SendRaw(c, 200, "application/json", stored->json);
@@ -219,17 +237,19 @@ void ApiServer::HandlePatch(Ctx& c) {
   const bool is_smp = type == "application/strategic-merge-patch+json";
   if (type != "application/json-patch+json" && type != "application/merge-patch+json" && !is_smp &&
       !is_apply) {
-    return SendError(c, kube::NewUnsupportedMediaType(
-                            "the body of the request was in an unknown format - accepted media types "
-                            "include: application/json-patch+json, application/merge-patch+json, "
-                            "application/apply-patch+yaml" +
-                            std::string(rt.is_custom() ? "" : ", application/strategic-merge-patch+json")));
+    return SendError(
+        c, kube::NewUnsupportedMediaType(
+               "the body of the request was in an unknown format - accepted media types "
+               "include: application/json-patch+json, application/merge-patch+json, "
+               "application/apply-patch+yaml" +
+               std::string(rt.is_custom() ? "" : ", application/strategic-merge-patch+json")));
   }
   if (is_smp && rt.is_custom()) {
-    return SendError(c, kube::NewUnsupportedMediaType(
-                            "the body of the request was in an unknown format - accepted media types "
-                            "include: application/json-patch+json, application/merge-patch+json, "
-                            "application/apply-patch+yaml"));
+    return SendError(c,
+                     kube::NewUnsupportedMediaType(
+                         "the body of the request was in an unknown format - accepted media types "
+                         "include: application/json-patch+json, application/merge-patch+json, "
+                         "application/apply-patch+yaml"));
   }
   json patch;
   if (is_apply) {
@@ -238,11 +258,13 @@ void ApiServer::HandlePatch(Ctx& c) {
       return SendError(c, kube::NewBadRequest("error decoding YAML: " + *err));
     }
     patch = std::get<json>(std::move(parsed));
-    if (!patch.is_object()) return SendError(c, kube::NewBadRequest("apply patch must be an object"));
+    if (!patch.is_object())
+      return SendError(c, kube::NewBadRequest("apply patch must be an object"));
     if (c.req.Query("fieldManager").value_or("").empty()) {
-      return SendError(c, kube::NewInvalid("meta.k8s.io", "PatchOptions", "",
-                                           {{"FieldValueRequired", "Required value: is required for apply patch",
-                                             "fieldManager"}}));
+      return SendError(
+          c, kube::NewInvalid("meta.k8s.io", "PatchOptions", "",
+                              {{"FieldValueRequired", "Required value: is required for apply patch",
+                                "fieldManager"}}));
     }
     if (auto e = CheckTypeMeta(rt, patch)) return SendError(c, *e);
   } else {
@@ -328,10 +350,10 @@ void ApiServer::HandlePatch(Ctx& c) {
 }
 
 std::variant<kube::ApiError, ObjectPtr> ApiServer::DeleteObject(const ResourceTypePtr& rt,
-                                                                 const std::string& ns,
-                                                                 const std::string& name,
-                                                                 const std::string& propagation,
-                                                                 bool* deleted_now) {
+                                                                const std::string& ns,
+                                                                const std::string& name,
+                                                                const std::string& propagation,
+                                                                bool* deleted_now) {
   const std::string now = FormatRfc3339(clock_.Now());
   *deleted_now = false;
   auto result = store_.Mutate(
@@ -346,7 +368,8 @@ std::variant<kube::ApiError, ObjectPtr> ApiServer::DeleteObject(const ResourceTy
           return Mutation{};  // already being deleted: nothing more to do
         }
         auto add_finalizer = [&](const std::string& f) {
-          if (!meta.contains("finalizers") || !meta["finalizers"].is_array()) meta["finalizers"] = json::array();
+          if (!meta.contains("finalizers") || !meta["finalizers"].is_array())
+            meta["finalizers"] = json::array();
           for (const json& x : meta["finalizers"]) {
             if (x == f) return;
           }
@@ -395,10 +418,11 @@ void ApiServer::HandleDelete(Ctx& c) {
                                               ", UID in object meta: " + current->uid));
   }
   if (opts.rv && *opts.rv != std::to_string(current->rv)) {
-    return SendError(c, kube::NewConflict(rt->group_resource(), c.info.name,
-                                          "Precondition failed: ResourceVersion in precondition: " +
-                                              *opts.rv + ", ResourceVersion in object meta: " +
-                                              std::to_string(current->rv)));
+    return SendError(
+        c,
+        kube::NewConflict(rt->group_resource(), c.info.name,
+                          "Precondition failed: ResourceVersion in precondition: " + *opts.rv +
+                              ", ResourceVersion in object meta: " + std::to_string(current->rv)));
   }
   if (opts.dry_run) return SendRaw(c, 200, "application/json", current->json);
   bool deleted_now = false;
@@ -462,11 +486,14 @@ void ApiServer::HandleBinding(Ctx& c) {
   auto decoded = DecodeBody(c);
   if (auto* e = std::get_if<kube::ApiError>(&decoded)) return SendError(c, *e);
   json binding = std::get<json>(std::move(decoded));
-  std::string target = binding.contains("/target/name"_json_pointer) && binding.at("/target/name"_json_pointer).is_string()
-                           ? binding.at("/target/name"_json_pointer).get<std::string>() : "";
+  std::string target = binding.contains("/target/name"_json_pointer) &&
+                               binding.at("/target/name"_json_pointer).is_string()
+                           ? binding.at("/target/name"_json_pointer).get<std::string>()
+                           : "";
   if (target.empty()) {
-    return SendError(c, kube::NewInvalid("", "Binding", c.info.name,
-                                         {{"FieldValueRequired", "Required value", "target.name"}}));
+    return SendError(c,
+                     kube::NewInvalid("", "Binding", c.info.name,
+                                      {{"FieldValueRequired", "Required value", "target.name"}}));
   }
   const ResourceType& rt = *c.rt;
   const std::string now = FormatRfc3339(c.now);
@@ -477,13 +504,15 @@ void ApiServer::HandleBinding(Ctx& c) {
         json pod = current->Parse();
         kube::GroupResource binding_gr{"", "pods/binding"};
         if (pod["metadata"].contains("deletionTimestamp")) {
-          return kube::NewConflict(binding_gr, c.info.name,
-                                   "pod " + c.info.name + " is being deleted, cannot be assigned to a host");
+          return kube::NewConflict(
+              binding_gr, c.info.name,
+              "pod " + c.info.name + " is being deleted, cannot be assigned to a host");
         }
         std::string bound = pod["spec"].value("nodeName", "");
         if (!bound.empty()) {
-          return kube::NewConflict(binding_gr, c.info.name,
-                                   "pod " + c.info.name + " is already assigned to node \"" + bound + "\"");
+          return kube::NewConflict(
+              binding_gr, c.info.name,
+              "pod " + c.info.name + " is already assigned to node \"" + bound + "\"");
         }
         pod["spec"]["nodeName"] = target;
         if (binding.contains("/metadata/annotations"_json_pointer) &&
@@ -494,10 +523,13 @@ void ApiServer::HandleBinding(Ctx& c) {
         }
         json& conds = pod["status"]["conditions"];
         if (!conds.is_array()) conds = json::array();
-        conds.erase(std::remove_if(conds.begin(), conds.end(),
-                                   [](const json& x) { return x.value("type", "") == "PodScheduled"; }),
-                    conds.end());
-        conds.push_back({{"type", "PodScheduled"}, {"status", "True"}, {"lastProbeTime", nullptr},
+        conds.erase(
+            std::remove_if(conds.begin(), conds.end(),
+                           [](const json& x) { return x.value("type", "") == "PodScheduled"; }),
+            conds.end());
+        conds.push_back({{"type", "PodScheduled"},
+                         {"status", "True"},
+                         {"lastProbeTime", nullptr},
                          {"lastTransitionTime", now}});
         Mutation m;
         m.kind = Mutation::Kind::kPut;
@@ -506,8 +538,12 @@ void ApiServer::HandleBinding(Ctx& c) {
         return m;
       });
   if (auto* e = std::get_if<kube::ApiError>(&result)) return SendError(c, *e);
-  SendJson(c, 201, {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
-                    {"status", "Success"}, {"code", 201}});
+  SendJson(c, 201,
+           {{"kind", "Status"},
+            {"apiVersion", "v1"},
+            {"metadata", json::object()},
+            {"status", "Success"},
+            {"code", 201}});
 }
 
 std::variant<kube::ApiError, ObjectPtr> ApiServer::ModifyObject(
@@ -521,7 +557,8 @@ std::variant<kube::ApiError, ObjectPtr> ApiServer::ModifyObject(
                          Mutation m;
                          m.selectable_fields = &rt->selectable_fields;
                          const json& meta = obj["metadata"];
-                         bool no_finalizers = !meta.contains("finalizers") || meta["finalizers"].empty();
+                         bool no_finalizers =
+                             !meta.contains("finalizers") || meta["finalizers"].empty();
                          if (meta.contains("deletionTimestamp") && no_finalizers &&
                              rt->storage_key() != "/namespaces") {
                            m.kind = Mutation::Kind::kDelete;
@@ -543,7 +580,8 @@ void ApiServer::OnCrdWritten(const ObjectPtr& crd_obj) {
     return;
   }
   registry_.ReplaceCrd(crd_obj->name, *types);
-  log::Info("serving custom resource", {{"crd", crd_obj->name}, {"versions", static_cast<int>(types->size())}});
+  log::Info("serving custom resource",
+            {{"crd", crd_obj->name}, {"versions", static_cast<int>(types->size())}});
   const std::string now = FormatRfc3339(clock_.Now());
   auto crd_type = registry_.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
   (void)ModifyObject(crd_type, "", crd_obj->name, [&](json& obj) {
@@ -556,16 +594,18 @@ void ApiServer::OnCrdWritten(const ObjectPtr& crd_obj) {
 
 void ApiServer::OnCrdDeleted(const json& crd) {
   std::string name = crd["metadata"].value("name", "");
-  std::string storage_key = crd["spec"].value("group", "") + "/" + crd["spec"]["names"].value("plural", "");
+  std::string storage_key =
+      crd["spec"].value("group", "") + "/" + crd["spec"]["names"].value("plural", "");
   registry_.RemoveCrd(name);
   // Instances go with their definition.
   for (const ObjectPtr& o : store_.List(storage_key, "").items) {
-    (void)store_.Mutate(storage_key, o->ns, o->name, [](const ObjectPtr& cur) -> std::variant<kube::ApiError, Mutation> {
-      if (!cur) return Mutation{};
-      Mutation m;
-      m.kind = Mutation::Kind::kDelete;
-      return m;
-    });
+    (void)store_.Mutate(storage_key, o->ns, o->name,
+                        [](const ObjectPtr& cur) -> std::variant<kube::ApiError, Mutation> {
+                          if (!cur) return Mutation{};
+                          Mutation m;
+                          m.kind = Mutation::Kind::kDelete;
+                          return m;
+                        });
   }
   log::Info("stopped serving custom resource", {{"crd", name}});
 }

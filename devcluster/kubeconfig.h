@@ -11,9 +11,9 @@
 namespace aidi::devcluster {
 
 struct KubeconfigData {
-  std::string server;      // "https://127.0.0.1:6443"
+  std::string server;  // "https://127.0.0.1:6443"
   std::string token;
-  std::string ca_pem;      // empty without TLS
+  std::string ca_pem;  // empty without TLS
   std::string name = "aidi-devcluster";
 };
 

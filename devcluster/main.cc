@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
     Wal::Recovered recovered;
     auto opened = Wal::Open(state_dir, &recovered);
     if (!opened.ok()) {
-      log::Error("cannot open state directory", {{"dir", state_dir}, {"error", opened.status().message()}});
+      log::Error("cannot open state directory",
+                 {{"dir", state_dir}, {"error", opened.status().message()}});
       return 1;
     }
     wal = std::move(opened).value();
@@ -152,7 +153,8 @@ int main(int argc, char** argv) {
     ca_pem = certs->ca_cert_pem;
     server_opts.tls = http::TlsConfig{certs->server_cert_pem, certs->server_key_pem};
   }
-  http::HttpServer server([&api](const http::Request& req, http::ResponseWriter& w) { api.Handle(req, w); });
+  http::HttpServer server(
+      [&api](const http::Request& req, http::ResponseWriter& w) { api.Handle(req, w); });
   Status started = server.Start(server_opts);
   if (!started.ok()) {
     log::Error("cannot listen", {{"listen", listen}, {"error", started.message()}});
@@ -181,9 +183,12 @@ int main(int argc, char** argv) {
     log::Error("cannot write kubeconfig", {{"path", kubeconfig_out}, {"error", wrote.message()}});
     return 1;
   }
-  log::Info("serving", {{"server", kc.server}, {"kubeconfig", kubeconfig_out}, {"tls", tls},
+  log::Info("serving", {{"server", kc.server},
+                        {"kubeconfig", kubeconfig_out},
+                        {"tls", tls},
                         {"stateDir", state_dir.empty() ? "(memory)" : state_dir},
-                        {"watchHistory", watch_history}, {"faults", enable_faults},
+                        {"watchHistory", watch_history},
+                        {"faults", enable_faults},
                         {"token", log::Redact(token)}});
 
   std::signal(SIGTERM, OnSignal);

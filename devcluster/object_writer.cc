@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include "devcluster/builtin_types.h"
 #include "devcluster/api_server_internal.h"
+#include "devcluster/builtin_types.h"
 
 using nlohmann::json;
 
@@ -73,19 +73,24 @@ std::optional<kube::ApiError> CheckTypeMeta(const ResourceType& rt, json& body) 
     body["kind"] = rt.kind;
     return std::nullopt;
   }
-  if (kind.empty()) return kube::NewBadRequest("Object 'Kind' is missing in '" + body.dump().substr(0, 200) + "'");
+  if (kind.empty())
+    return kube::NewBadRequest("Object 'Kind' is missing in '" + body.dump().substr(0, 200) + "'");
   if (api_version.empty()) {
-    return kube::NewBadRequest("Object 'apiVersion' is missing in '" + body.dump().substr(0, 200) + "'");
+    return kube::NewBadRequest("Object 'apiVersion' is missing in '" + body.dump().substr(0, 200) +
+                               "'");
   }
   // Another served version of the same group and kind is accepted (stored as this one).
-  std::string group = api_version.find('/') == std::string::npos ? "" : api_version.substr(0, api_version.find('/'));
+  std::string group = api_version.find('/') == std::string::npos
+                          ? ""
+                          : api_version.substr(0, api_version.find('/'));
   if (group != rt.group) {
     return kube::NewBadRequest("the API version in the data (" + api_version +
-                               ") does not match the expected API version (" + rt.api_version() + ")");
+                               ") does not match the expected API version (" + rt.api_version() +
+                               ")");
   }
   if (kind != rt.kind) {
-    return kube::NewBadRequest("the kind in the data (" + kind + ") does not match the expected kind (" +
-                               rt.kind + ")");
+    return kube::NewBadRequest("the kind in the data (" + kind +
+                               ") does not match the expected kind (" + rt.kind + ")");
   }
   body["apiVersion"] = rt.api_version();
   return std::nullopt;
@@ -132,10 +137,10 @@ std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
   }
   if (meta.contains("uid") && meta["uid"].is_string() && !meta["uid"].get<std::string>().empty() &&
       meta["uid"] != old["metadata"]["uid"]) {
-    return kube::NewConflict(rt.group_resource(), current.name,
-                             "Precondition failed: UID in precondition: " +
-                                 meta["uid"].get<std::string>() + ", UID in object meta: " +
-                                 old["metadata"].value("uid", ""));
+    return kube::NewConflict(
+        rt.group_resource(), current.name,
+        "Precondition failed: UID in precondition: " + meta["uid"].get<std::string>() +
+            ", UID in object meta: " + old["metadata"].value("uid", ""));
   }
   json obj;
   if (subresource == "status") {
@@ -150,8 +155,8 @@ std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
     obj = std::move(incoming);
     // Server-managed metadata is kept from the stored object.
     json& m = obj["metadata"];
-    for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                          "generation", "namespace", "name"}) {
+    for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp",
+                          "deletionGracePeriodSeconds", "generation", "namespace", "name"}) {
       if (old["metadata"].contains(f)) {
         m[f] = old["metadata"][f];
       } else {
@@ -173,7 +178,8 @@ std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
 
   FieldErrorList errs;
   if (auto e = ApplySchema(wc, obj, errs)) return *e;
-  if (subresource != "status" && rt.strategy.prepare_for_update) rt.strategy.prepare_for_update(obj, old);
+  if (subresource != "status" && rt.strategy.prepare_for_update)
+    rt.strategy.prepare_for_update(obj, old);
 
   // While an object is being deleted, finalizers may only be removed.
   if (old["metadata"].contains("deletionTimestamp")) {
@@ -187,7 +193,8 @@ std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
       for (const auto& f : added) list += (list.empty() ? "" : ", ") + ("\"" + f + "\"");
       errs.Forbidden("metadata.finalizers",
                      "no new finalizers can be added if the object is being deleted, found new "
-                     "finalizers []string{" + list + "}");
+                     "finalizers []string{" +
+                         list + "}");
     }
   }
   ValidateObjectMeta(obj["metadata"], rt.namespaced, rt.name_is_dns_label, errs);
@@ -203,7 +210,8 @@ std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
   const bool namespace_pending = rt.storage_key() == "/namespaces" &&
                                  obj.contains("/spec/finalizers"_json_pointer) &&
                                  !obj.at("/spec/finalizers"_json_pointer).empty();
-  if (obj["metadata"].contains("deletionTimestamp") && Finalizers(obj).empty() && !namespace_pending) {
+  if (obj["metadata"].contains("deletionTimestamp") && Finalizers(obj).empty() &&
+      !namespace_pending) {
     m.kind = Mutation::Kind::kDelete;
     m.object = std::move(obj);  // the final state, carried by the DELETED event
     return m;

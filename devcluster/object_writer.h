@@ -29,7 +29,8 @@ struct WriteContext {
 
 // Completes and validates an object for create. `body` already carries the final
 // namespace and name (the caller checked them against the URL and applied generateName).
-std::variant<kube::ApiError, nlohmann::json> PrepareCreate(const WriteContext& wc, nlohmann::json body);
+std::variant<kube::ApiError, nlohmann::json> PrepareCreate(const WriteContext& wc,
+                                                           nlohmann::json body);
 
 // Reconciles `incoming` (from PUT, PATCH or apply) with the stored `current`; `subresource` is
 // "" or "status". Returns the mutation to apply (a put, a delete when the last finalizer went

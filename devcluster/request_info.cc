@@ -112,8 +112,8 @@ MediaType ParseMediaType(const std::string& value) {
   mt.type = Lower(Trim(value.substr(0, semi)));
   while (semi != std::string::npos) {
     std::size_t next = value.find(';', semi + 1);
-    std::string kv = Trim(value.substr(semi + 1, next == std::string::npos ? std::string::npos
-                                                                           : next - semi - 1));
+    std::string kv = Trim(
+        value.substr(semi + 1, next == std::string::npos ? std::string::npos : next - semi - 1));
     std::size_t eq = kv.find('=');
     if (eq != std::string::npos) {
       std::string v = Trim(kv.substr(eq + 1));
@@ -130,8 +130,8 @@ std::vector<MediaType> ParseAccept(const std::string& header) {
   std::size_t start = 0;
   while (start <= header.size()) {
     std::size_t comma = header.find(',', start);
-    std::string item = header.substr(start, comma == std::string::npos ? std::string::npos
-                                                                       : comma - start);
+    std::string item =
+        header.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!Trim(item).empty()) {
       MediaType mt = ParseMediaType(item);
       if (mt.Param("q") != "0") out.push_back(std::move(mt));

@@ -13,7 +13,7 @@ namespace aidi::devcluster {
 
 struct RequestInfo {
   bool is_resource_request = false;
-  std::string verb;  // get list watch create update patch delete deletecollection
+  std::string verb;        // get list watch create update patch delete deletecollection
   std::string api_prefix;  // "api" or "apis"
   std::string group;
   std::string version;
@@ -29,7 +29,7 @@ RequestInfo ParseRequestInfo(const std::string& method, const std::string& path,
                              const std::string& watch_param);
 
 struct MediaType {
-  std::string type;  // "application/json"
+  std::string type;                           // "application/json"
   std::map<std::string, std::string> params;  // "as" -> "Table", "g" -> "meta.k8s.io", ...
   std::string Param(const std::string& k) const {
     auto it = params.find(k);

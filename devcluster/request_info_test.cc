@@ -38,7 +38,8 @@ TEST(RequestInfo, ParsesResourcePathsLikeTheApiserver) {
 
 TEST(RequestInfo, NegotiatesMediaTypes) {
   auto accept = ParseAccept(
-      "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io, "
+      "application/json;as=Table;v=v1;g=meta.k8s.io,application/"
+      "json;as=Table;v=v1beta1;g=meta.k8s.io, "
       "application/json");
   ASSERT_EQ(accept.size(), 3u);
   EXPECT_EQ(accept[0].Param("as"), "Table");

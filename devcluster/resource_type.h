@@ -33,7 +33,8 @@ struct FieldErrorList {
     causes.push_back({std::move(reason), std::move(message), std::move(field)});
   }
   void Required(const std::string& field, const std::string& detail = "") {
-    Add("FieldValueRequired", field, detail.empty() ? "Required value" : "Required value: " + detail);
+    Add("FieldValueRequired", field,
+        detail.empty() ? "Required value" : "Required value: " + detail);
   }
   void Invalid(const std::string& field, const nlohmann::json& value, const std::string& detail) {
     Add("FieldValueInvalid", field, "Invalid value: " + value.dump() + ": " + detail);
@@ -60,22 +61,22 @@ struct Strategy {
 };
 
 struct ResourceType {
-  std::string group;     // "" for core
-  std::string version;   // "v1"
-  std::string kind;      // "Pod"
-  std::string list_kind; // "PodList"
-  std::string plural;    // "pods"
-  std::string singular;  // "pod"
+  std::string group;      // "" for core
+  std::string version;    // "v1"
+  std::string kind;       // "Pod"
+  std::string list_kind;  // "PodList"
+  std::string plural;     // "pods"
+  std::string singular;   // "pod"
   std::vector<std::string> short_names;
   std::vector<std::string> categories;
   bool namespaced = true;
-  bool has_status = false;      // status subresource: main endpoint ignores status
-  bool has_binding = false;     // pods/binding
-  bool has_log = false;         // pods/log
-  bool has_generation = false;  // metadata.generation bumped on spec changes
+  bool has_status = false;             // status subresource: main endpoint ignores status
+  bool has_binding = false;            // pods/binding
+  bool has_log = false;                // pods/log
+  bool has_generation = false;         // metadata.generation bumped on spec changes
   bool return_deleted_object = false;  // DELETE answers with the object (else a Status)
   bool name_is_dns_label = false;      // namespaces, services
-  bool stored = true;           // false: a served-but-not-storage CRD version
+  bool stored = true;                  // false: a served-but-not-storage CRD version
   // Fields (besides metadata.name and metadata.namespace) that field selectors may use.
   std::vector<std::string> selectable_fields;
   Strategy strategy;
@@ -93,6 +94,7 @@ struct ResourceType {
 using ResourceTypePtr = std::shared_ptr<const ResourceType>;
 
 // The value a field selector compares for `field` on `obj`, or nullopt when unsupported.
-std::optional<std::string> SelectableFieldValue(const nlohmann::json& obj, const std::string& field);
+std::optional<std::string> SelectableFieldValue(const nlohmann::json& obj,
+                                                const std::string& field);
 
 }  // namespace aidi::devcluster

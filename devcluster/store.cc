@@ -19,9 +19,12 @@ constexpr std::size_t kMaxPendingPerWatcher = 200000;
 
 std::string_view EventTypeName(EventType t) {
   switch (t) {
-    case EventType::kAdded: return "ADDED";
-    case EventType::kModified: return "MODIFIED";
-    case EventType::kDeleted: return "DELETED";
+    case EventType::kAdded:
+      return "ADDED";
+    case EventType::kModified:
+      return "MODIFIED";
+    case EventType::kDeleted:
+      return "DELETED";
   }
   return "MODIFIED";
 }
@@ -200,8 +203,8 @@ void Store::IndexOwners(const ObjectPtr& old_obj, const ObjectPtr& new_obj) {
   }
   if (new_obj) {
     for (const auto& uid : new_obj->owner_uids) {
-      owners_.emplace(uid, std::make_pair(new_obj->storage_key,
-                                          std::make_pair(new_obj->ns, new_obj->name)));
+      owners_.emplace(
+          uid, std::make_pair(new_obj->storage_key, std::make_pair(new_obj->ns, new_obj->name)));
     }
   }
 }
@@ -234,8 +237,7 @@ void Store::Publish(Table& t, const WatchEvent& ev) {
 
 std::variant<kube::ApiError, ObjectPtr> Store::Mutate(const std::string& storage_key,
                                                       const std::string& ns,
-                                                      const std::string& name,
-                                                      const MutateFn& fn) {
+                                                      const std::string& name, const MutateFn& fn) {
   WatchEvent ev;
   ObjectPtr result;
   {

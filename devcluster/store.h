@@ -182,7 +182,7 @@ class Store {
 };
 
 // Builds a StoredObject from a JSON object (labels, uid, owners, selectable fields).
-ObjectPtr MakeStoredObject(const std::string& storage_key, nlohmann::json object,
-                           std::uint64_t rv, const std::vector<std::string>* selectable_fields);
+ObjectPtr MakeStoredObject(const std::string& storage_key, nlohmann::json object, std::uint64_t rv,
+                           const std::vector<std::string>* selectable_fields);
 
 }  // namespace aidi::devcluster

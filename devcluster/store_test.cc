@@ -27,9 +27,11 @@ MutateFn Del() {
 }
 
 json Cm(const std::string& name, const std::string& v, json labels = json::object()) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-          {"metadata", {{"name", name}, {"namespace", "ns"}, {"uid", "u-" + name}, {"labels", labels}}},
-          {"data", {{"k", v}}}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata", {{"name", name}, {"namespace", "ns"}, {"uid", "u-" + name}, {"labels", labels}}},
+      {"data", {{"k", v}}}};
 }
 
 ObjectPtr Must(std::variant<kube::ApiError, ObjectPtr> r) {
@@ -66,7 +68,8 @@ TEST(Store, ListIsSortedAndScopedByNamespace) {
 TEST(Store, WatchReplaysHistoryAndExpiresBeyondIt) {
   Store store(3);
   ObjectPtr first = Must(store.Mutate("/configmaps", "ns", "a", Put(Cm("a", "0"))));
-  for (int i = 1; i <= 5; ++i) (void)store.Mutate("/configmaps", "ns", "a", Put(Cm("a", std::to_string(i))));
+  for (int i = 1; i <= 5; ++i)
+    (void)store.Mutate("/configmaps", "ns", "a", Put(Cm("a", std::to_string(i))));
   // Only the last 3 events are kept: a watch from the first version is too old.
   auto expired = store.Watch("/configmaps", first->rv, false);
   ASSERT_TRUE(std::holds_alternative<kube::ApiError>(expired));
@@ -105,14 +108,16 @@ TEST(Store, CompactionForcesExpiredAndDropsWatchers) {
   EXPECT_TRUE(w->Closed());
   EXPECT_TRUE(std::holds_alternative<kube::ApiError>(store.Watch("/configmaps", a->rv, false)));
   // Watching from the compaction point works again (what a relist returns).
-  EXPECT_TRUE(std::holds_alternative<WatcherPtr>(store.Watch("/configmaps", store.CurrentRv(), false)));
+  EXPECT_TRUE(
+      std::holds_alternative<WatcherPtr>(store.Watch("/configmaps", store.CurrentRv(), false)));
 }
 
 TEST(Store, DecisionErrorsLeaveNothingBehind) {
   Store store(10);
-  auto r = store.Mutate("/configmaps", "ns", "a", [](const ObjectPtr&) -> std::variant<kube::ApiError, Mutation> {
-    return kube::NewAlreadyExists({"", "configmaps"}, "a");
-  });
+  auto r = store.Mutate("/configmaps", "ns", "a",
+                        [](const ObjectPtr&) -> std::variant<kube::ApiError, Mutation> {
+                          return kube::NewAlreadyExists({"", "configmaps"}, "a");
+                        });
   ASSERT_TRUE(std::holds_alternative<kube::ApiError>(r));
   EXPECT_EQ(store.Count(), 0u);
   EXPECT_EQ(store.CurrentRv(), 1u);
@@ -121,8 +126,8 @@ TEST(Store, DecisionErrorsLeaveNothingBehind) {
 TEST(Store, IndexesOwners) {
   Store store(10);
   json child = Cm("child", "1");
-  child["metadata"]["ownerReferences"] = json::array({{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                                                       {"name", "parent"}, {"uid", "u-parent"}}});
+  child["metadata"]["ownerReferences"] = json::array(
+      {{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "parent"}, {"uid", "u-parent"}}});
   (void)store.Mutate("/configmaps", "ns", "child", Put(child));
   ASSERT_EQ(store.Dependents("u-parent").size(), 1u);
   (void)store.Mutate("/configmaps", "ns", "child", Del());

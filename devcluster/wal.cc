@@ -78,7 +78,8 @@ bool ApplyPut(const std::string& rest, std::map<Key, ObjectPtr>& objects, std::u
   json obj = json::parse(rest.substr(tab + 1), nullptr, false);
   if (!obj.is_object()) return false;
   const json& meta = obj["metadata"];
-  if (!meta.is_object() || !meta.contains("resourceVersion") || !meta["resourceVersion"].is_string()) {
+  if (!meta.is_object() || !meta.contains("resourceVersion") ||
+      !meta["resourceVersion"].is_string()) {
     return false;
   }
   std::uint64_t rv = std::strtoull(meta["resourceVersion"].get<std::string>().c_str(), nullptr, 10);
@@ -128,7 +129,8 @@ StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, Recovered* out)
       } else if (ok && body.rfind("D\t", 0) == 0) {
         std::vector<std::string> parts;
         std::size_t start = 2;
-        for (std::size_t pos; (pos = body.find('\t', start)) != std::string::npos; start = pos + 1) {
+        for (std::size_t pos; (pos = body.find('\t', start)) != std::string::npos;
+             start = pos + 1) {
           parts.push_back(body.substr(start, pos - start));
         }
         parts.push_back(body.substr(start));
@@ -153,8 +155,7 @@ StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, Recovered* out)
   }
   int fd = ::open(wal_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("open " + wal_path);
-  if (::ftruncate(fd, static_cast<off_t>(good_bytes)) != 0 ||
-      ::lseek(fd, 0, SEEK_END) < 0) {
+  if (::ftruncate(fd, static_cast<off_t>(good_bytes)) != 0 || ::lseek(fd, 0, SEEK_END) < 0) {
     ::close(fd);
     return Errno("truncate " + wal_path);
   }
@@ -205,7 +206,8 @@ Status Wal::Snapshot(const std::vector<ObjectPtr>& all, std::uint64_t rv) {
   if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync " + tmp);
   ::close(fd);
   if (!s.ok()) return s;
-  if (::rename(tmp.c_str(), (dir_ + "/snapshot.jsonl").c_str()) != 0) return Errno("rename snapshot");
+  if (::rename(tmp.c_str(), (dir_ + "/snapshot.jsonl").c_str()) != 0)
+    return Errno("rename snapshot");
   AIDI_RETURN_IF_ERROR(FsyncDir(dir_));
   // The snapshot now holds everything the log did; start the log afresh.
   if (::ftruncate(fd_, 0) != 0 || ::lseek(fd_, 0, SEEK_SET) < 0) return Errno("truncate wal.log");

@@ -21,7 +21,8 @@ class WalTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   MutateFn Put(const std::string& name, const std::string& v) {
-    json obj = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+    json obj = {{"apiVersion", "v1"},
+                {"kind", "ConfigMap"},
                 {"metadata", {{"name", name}, {"namespace", "ns"}, {"uid", "u-" + name}}},
                 {"data", {{"k", v}}}};
     return [obj](const ObjectPtr&) -> std::variant<kube::ApiError, Mutation> {
@@ -53,11 +54,12 @@ TEST_F(WalTest, RecoversObjectsAndVersionsAfterRestart) {
     auto wal = Reopen(store, &rec);
     (void)store.Mutate("/configmaps", "ns", "a", Put("a", "1"));
     rv_b = std::get<ObjectPtr>(store.Mutate("/configmaps", "ns", "b", Put("b", "1")))->rv;
-    (void)store.Mutate("/configmaps", "ns", "a", [](const ObjectPtr&) -> std::variant<kube::ApiError, Mutation> {
-      Mutation m;
-      m.kind = Mutation::Kind::kDelete;
-      return m;
-    });
+    (void)store.Mutate("/configmaps", "ns", "a",
+                       [](const ObjectPtr&) -> std::variant<kube::ApiError, Mutation> {
+                         Mutation m;
+                         m.kind = Mutation::Kind::kDelete;
+                         return m;
+                       });
   }  // no clean shutdown: nothing is flushed beyond what Append did
   Store store(10);
   Wal::Recovered rec;
@@ -101,7 +103,9 @@ TEST_F(WalTest, SnapshotReplacesTheLog) {
     Wal::Recovered rec;
     auto wal = Reopen(store, &rec);
     wal->set_snapshot_every(5);
-    for (int i = 0; i < 12; ++i) (void)store.Mutate("/configmaps", "ns", "o" + std::to_string(i), Put("o" + std::to_string(i), "v"));
+    for (int i = 0; i < 12; ++i)
+      (void)store.Mutate("/configmaps", "ns", "o" + std::to_string(i),
+                         Put("o" + std::to_string(i), "v"));
   }
   EXPECT_TRUE(std::filesystem::exists(dir_ / "snapshot.jsonl"));
   Store store(10);

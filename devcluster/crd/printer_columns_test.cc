@@ -60,7 +60,7 @@ TEST(JsonPath, FieldsIndexesWildcardsAndQuotedKeys) {
   EXPECT_EQ(Values(obj, ".spec.labels['app.kubernetes.io/name']"), json({"x"}));
   EXPECT_EQ(Values(obj, ".spec.labels[\"app.kubernetes.io/name\"]"), json({"x"}));
   EXPECT_EQ(Values(obj, ".spec.labels.app\\.kubernetes\\.io/name"), json({"x"}));
-  EXPECT_EQ(Values(obj, ".spec.labels.k"), json({nullptr}));
+  EXPECT_EQ(Values(obj, ".spec.labels.k"), json::array({nullptr}));
   EXPECT_EQ(Values(obj, ".spec.missing.deeper"), json::array());
   EXPECT_EQ(Values(obj, ".spec.stages[5].name"), json::array());  // out of range: no value
   EXPECT_EQ(Values(obj, ".status.phase[0]"), json::array());      // not a list: no value

@@ -25,10 +25,10 @@
 namespace aidi::devcluster::http {
 
 struct Request {
-  std::string method;       // "GET", "POST", ...
-  std::string path;         // percent-decoded path without the query, e.g. "/api/v1/pods"
-  std::string raw_path;     // as received, without the query
-  std::string raw_query;    // as received, without '?'
+  std::string method;     // "GET", "POST", ...
+  std::string path;       // percent-decoded path without the query, e.g. "/api/v1/pods"
+  std::string raw_path;   // as received, without the query
+  std::string raw_query;  // as received, without '?'
   // Query parameters, percent-decoded ('+' is a space); repeated keys keep every value in order.
   std::multimap<std::string, std::string> query;
   // Header names are lower-cased; repeated headers are joined with ", ".
@@ -68,7 +68,7 @@ struct TlsConfig {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;                              // 0 picks a free port
+  int port = 0;  // 0 picks a free port
   std::size_t max_body_bytes = 3 * 1024 * 1024;
   std::optional<TlsConfig> tls;
 };

@@ -6,8 +6,8 @@ namespace aidi::kube {
 namespace {
 
 json BaseBody(int code, std::string_view reason, std::string_view message) {
-  json body = {{"kind", "Status"},    {"apiVersion", "v1"},      {"metadata", json::object()},
-               {"status", "Failure"}, {"message", message},      {"reason", reason},
+  json body = {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
+               {"status", "Failure"}, {"message", message}, {"reason", reason},
                {"code", code}};
   return body;
 }
@@ -40,8 +40,8 @@ ApiError NewNotFound(const GroupResource& gr, std::string_view name) {
 }
 
 ApiError NewAlreadyExists(const GroupResource& gr, std::string_view name) {
-  ApiError e{409, BaseBody(409, "AlreadyExists", gr.String() + " " + Quote(name) + " already exists"),
-             {}};
+  ApiError e{
+      409, BaseBody(409, "AlreadyExists", gr.String() + " " + Quote(name) + " already exists"), {}};
   e.body["details"] = Details(gr, name);
   return e;
 }
@@ -71,7 +71,8 @@ ApiError NewInvalid(std::string_view group, std::string_view kind, std::string_v
     msg += "[";
     for (std::size_t i = 0; i < causes.size(); ++i) {
       if (i) msg += ", ";
-      msg += causes[i].field.empty() ? causes[i].message : causes[i].field + ": " + causes[i].message;
+      msg +=
+          causes[i].field.empty() ? causes[i].message : causes[i].field + ": " + causes[i].message;
     }
     msg += "]";
   }
@@ -142,10 +143,8 @@ ApiError NewTooManyRequests(std::string_view message, int retry_after_seconds) {
 }
 
 ApiError NewInternalError(std::string_view message) {
-  ApiError e{500,
-             BaseBody(500, "InternalError",
-                      "Internal error occurred: " + std::string(message)),
-             {}};
+  ApiError e{
+      500, BaseBody(500, "InternalError", "Internal error occurred: " + std::string(message)), {}};
   e.body["details"] = {{"causes", json::array({{{"message", message}}})}};
   return e;
 }
@@ -161,8 +160,8 @@ ApiError NewServiceUnavailable(std::string_view message) {
 }
 
 ApiError NewNoResource() {
-  ApiError e{404, BaseBody(404, "NotFound", "the server could not find the requested resource"),
-             {}};
+  ApiError e{
+      404, BaseBody(404, "NotFound", "the server could not find the requested resource"), {}};
   e.body["details"] = json::object();
   return e;
 }
@@ -185,21 +184,36 @@ StatusCode StatusCodeFromReason(std::string_view reason, int http_code) {
   if (reason == "ServiceUnavailable") return StatusCode::kUnavailable;
   if (reason == "InternalError") return StatusCode::kInternal;
   switch (http_code) {
-    case 400: return StatusCode::kInvalidArgument;
-    case 401: return StatusCode::kUnauthorized;
-    case 403: return StatusCode::kForbidden;
-    case 404: return StatusCode::kNotFound;
-    case 405: return StatusCode::kMethodNotAllowed;
-    case 406: return StatusCode::kNotAcceptable;
-    case 409: return StatusCode::kConflict;
-    case 410: return StatusCode::kExpired;
-    case 413: return StatusCode::kRequestEntityTooLarge;
-    case 415: return StatusCode::kUnsupportedMediaType;
-    case 422: return StatusCode::kInvalid;
-    case 429: return StatusCode::kTooManyRequests;
-    case 503: return StatusCode::kUnavailable;
-    case 504: return StatusCode::kTimeout;
-    default: return StatusCode::kInternal;
+    case 400:
+      return StatusCode::kInvalidArgument;
+    case 401:
+      return StatusCode::kUnauthorized;
+    case 403:
+      return StatusCode::kForbidden;
+    case 404:
+      return StatusCode::kNotFound;
+    case 405:
+      return StatusCode::kMethodNotAllowed;
+    case 406:
+      return StatusCode::kNotAcceptable;
+    case 409:
+      return StatusCode::kConflict;
+    case 410:
+      return StatusCode::kExpired;
+    case 413:
+      return StatusCode::kRequestEntityTooLarge;
+    case 415:
+      return StatusCode::kUnsupportedMediaType;
+    case 422:
+      return StatusCode::kInvalid;
+    case 429:
+      return StatusCode::kTooManyRequests;
+    case 503:
+      return StatusCode::kUnavailable;
+    case 504:
+      return StatusCode::kTimeout;
+    default:
+      return StatusCode::kInternal;
   }
 }
 

@@ -55,7 +55,7 @@ ApiError NewMethodNotAllowed();
 ApiError NewNotAcceptable(std::string_view message);
 ApiError NewUnsupportedMediaType(std::string_view message);
 ApiError NewRequestEntityTooLarge(std::size_t limit_bytes);
-ApiError NewGone(std::string_view message);  // 410 reason Gone (rare)
+ApiError NewGone(std::string_view message);             // 410 reason Gone (rare)
 ApiError NewResourceExpired(std::string_view message);  // 410 reason Expired
 ApiError NewTooManyRequests(std::string_view message, int retry_after_seconds);
 ApiError NewInternalError(std::string_view message);

@@ -8,9 +8,10 @@ namespace {
 TEST(ApiStatus, NotFoundMatchesApiserverBody) {
   ApiError e = NewNotFound({"", "pods"}, "web");
   EXPECT_EQ(e.code, 404);
-  EXPECT_EQ(e.body.dump(),
-            R"({"apiVersion":"v1","code":404,"details":{"kind":"pods","name":"web"},"kind":"Status",)"
-            R"("message":"pods \"web\" not found","metadata":{},"reason":"NotFound","status":"Failure"})");
+  EXPECT_EQ(
+      e.body.dump(),
+      R"({"apiVersion":"v1","code":404,"details":{"kind":"pods","name":"web"},"kind":"Status",)"
+      R"("message":"pods \"web\" not found","metadata":{},"reason":"NotFound","status":"Failure"})");
   ApiError g = NewNotFound({"aidi.dev", "pipelines"}, "p1");
   EXPECT_EQ(g.body["message"], "pipelines.aidi.dev \"p1\" not found");
   EXPECT_EQ(g.body["details"]["group"], "aidi.dev");
@@ -37,8 +38,8 @@ TEST(ApiStatus, ResponseToNamedCode) {
   EXPECT_TRUE(StatusFromResponse(200, "").ok());
   EXPECT_TRUE(StatusFromResponse(404, NewNotFound({"", "pods"}, "x").body.dump()).IsNotFound());
   EXPECT_TRUE(StatusFromResponse(410, NewResourceExpired("too old").body.dump()).IsExpired());
-  EXPECT_TRUE(StatusFromResponse(409, NewAlreadyExists({"", "pods"}, "x").body.dump())
-                  .IsAlreadyExists());
+  EXPECT_TRUE(
+      StatusFromResponse(409, NewAlreadyExists({"", "pods"}, "x").body.dump()).IsAlreadyExists());
   EXPECT_TRUE(StatusFromResponse(429, "not json").IsTooManyRequests());
   Status s = StatusFromResponse(500, "boom");
   EXPECT_EQ(s.code(), StatusCode::kInternal);

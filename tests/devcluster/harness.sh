@@ -225,6 +225,22 @@ poll() {
   done
 }
 
+# wait_file PID TIMEOUT FILE REGEX: wait until FILE (written by background process PID) matches
+# REGEX; gives up early when PID has exited without producing it.
+wait_file() {
+  local pid=$1 timeout=$2 file=$3 re=$4
+  local deadline=$((SECONDS + timeout))
+  while true; do
+    file_has "$file" "$re" && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      file_has "$file" "$re"
+      return
+    fi
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
 # file_has FILE REGEX: for poll.
 file_has() { [[ -f $1 ]] && grep -Eq -- "$2" "$1"; }
 

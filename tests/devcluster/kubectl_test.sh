@@ -7,11 +7,10 @@
 #
 # DC_KEEP_TMP=1 keeps the temp dir (devcluster logs, kubeconfigs) for a post-mortem.
 #
-# The main devcluster serves --tls: client-go (so kubectl) reads a kubeconfig's credentials only
-# when the server URL is https ("only try to read the auth information if we are secure",
-# clientcmd/client_config.go), so a token-protected plain-HTTP server cannot authenticate kubectl.
-# t_plain_http checks the plain-HTTP mode separately. DC_KUBECTL_MAIN_TLS=0 runs the whole suite
-# over plain HTTP instead.
+# The main devcluster runs with default flags, which must serve HTTPS: client-go (so kubectl)
+# reads a kubeconfig's credentials only when the server URL is https ("only try to read the auth
+# information if we are secure", clientcmd/client_config.go), so a token-protected plain-HTTP
+# server cannot authenticate kubectl. t_other_modes checks an explicit --tls and --plain-http.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HERE=tests/devcluster
@@ -26,17 +25,13 @@ fi
 source "$HERE/harness.sh"
 dc_init "${1:-}"
 
-MAIN_FLAGS=(--enable-faults)
-[[ ${DC_KUBECTL_MAIN_TLS:-1} == 1 ]] && MAIN_FLAGS+=(--tls)
-dc_start main "${MAIN_FLAGS[@]}"
+dc_start main --enable-faults
 dc_use main
 echo "devcluster main: $(dc_var SERVER main), kubectl $(kubectl version --client -o json | jq -r .clientVersion.gitVersion)"
-if [[ ${DC_KUBECTL_MAIN_TLS:-1} == 1 ]]; then
-  expect "TLS: kubeconfig points at https" '^https://127\.0\.0\.1:[0-9]+$' "$(dc_var SERVER main)"
-  check_out "TLS: kubeconfig carries certificate-authority-data" 'certificate-authority-data: ' cat "$KUBECONFIG"
-  run curl -sS --max-time 10 "$(dc_var SERVER main)/version"
-  if [[ $RC != 0 ]]; then pass "TLS: a client without the CA is refused"; else fail "TLS: a client without the CA is refused" "$OUT"; fi
-fi
+expect "default mode is TLS: kubeconfig points at https" '^https://127\.0\.0\.1:[0-9]+$' "$(dc_var SERVER main)"
+check_out "TLS: kubeconfig carries certificate-authority-data" 'certificate-authority-data: ' cat "$KUBECONFIG"
+run curl -sS --max-time 10 "$(dc_var SERVER main)/version"
+if [[ $RC != 0 ]]; then pass "TLS: a client without the CA is refused"; else fail "TLS: a client without the CA is refused" "$OUT"; fi
 
 # ---------------------------------------------------------------------------------------------
 t_basics() {
@@ -121,14 +116,14 @@ t_get_watch() {
   local f="$DC_TMP/watch.out"
   timeout 40 kubectl get gd -w >"$f" 2>&1 &
   local wpid=$!
-  if poll 20 file_has "$f" '^sample +3 +red'; then
+  if wait_file "$wpid" 20 "$f" '^sample +3 +red'; then
     pass "get -w prints the current row"
   else
     fail "get -w prints the current row" "$(cat "$f")"
   fi
   run kubectl patch gd sample --type=merge -p '{"spec":{"color":"blue"}}'
   expect "patch --type=merge on the CR" '^gadget.tests.aidi.dev/sample patched$' "$OUT"
-  if poll 20 file_has "$f" '^sample +3 +blue'; then
+  if wait_file "$wpid" 20 "$f" '^sample +3 +blue'; then
     pass "get -w prints the changed row"
   else
     fail "get -w prints the changed row" "$(cat "$f")"
@@ -142,7 +137,7 @@ spec:
   size: 9
   color: green
 EOF
-  if poll 20 file_has "$f" '^watched +9 +green'; then
+  if wait_file "$wpid" 20 "$f" '^watched +9 +green'; then
     pass "get -w prints a newly created object"
   else
     fail "get -w prints a newly created object" "$(cat "$f")"
@@ -156,9 +151,9 @@ EOF
   f="$DC_TMP/watch-events.out"
   timeout 40 kubectl get gd sample -w --output-watch-events >"$f" 2>&1 &
   wpid=$!
-  poll 20 file_has "$f" '^ADDED +sample' || true
+  wait_file "$wpid" 20 "$f" '^ADDED +sample' || true
   run kubectl label gd sample touched=yes
-  if poll 20 file_has "$f" '^MODIFIED +sample'; then
+  if wait_file "$wpid" 20 "$f" '^MODIFIED +sample'; then
     pass "get -w --output-watch-events shows ADDED then MODIFIED"
   else
     fail "get -w --output-watch-events shows ADDED then MODIFIED" "$(cat "$f")"
@@ -676,41 +671,49 @@ t_wrong_token() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The mode the main suite does not use: plain HTTP when the main one is TLS (the default), else TLS.
-t_other_mode() {
-  local flags=() label
-  if [[ ${DC_KUBECTL_MAIN_TLS:-1} == 1 ]]; then label="plain HTTP"; else label="TLS"; flags=(--tls); fi
-  if ! dc_start other "${flags[@]}"; then
-    fail "$label: devcluster starts"
+# Explicit --tls: kubectl works with the generated CA. --plain-http: documented as curl-only
+# (kubectl sends no credentials over http), so only the server side is checked here.
+t_other_modes() {
+  if ! dc_start tls --tls; then
+    fail "--tls: devcluster starts"
     return
   fi
-  pass "$label: devcluster starts"
+  pass "--tls: devcluster starts"
   local saved=$DC_CURRENT
-  dc_use other
-  if [[ $label == TLS ]]; then
-    expect "TLS kubeconfig points at https" '^https://127\.0\.0\.1:[0-9]+$' "$(dc_var SERVER other)"
-    run curl -sS --max-time 10 "$(dc_var SERVER other)/version"
-    if [[ $RC != 0 ]]; then pass "TLS: a client without the CA is refused"; else fail "TLS: a client without the CA is refused" "$OUT"; fi
-  else
-    expect "plain-HTTP kubeconfig points at http" '^http://127\.0\.0\.1:[0-9]+$' "$(dc_var SERVER other)"
-  fi
-  check_out "$label: get --raw /version" '"gitVersion"' kubectl get --raw /version
-  check_out "$label: get namespaces" '^default +Active' kubectl get namespaces
-  check_out "$label: apply the CRD" 'created' kubectl apply -f "$FIX/gadget-crd.yaml"
-  check_out "$label: wait for Established" 'condition met' \
+  dc_use tls
+  expect "--tls: kubeconfig points at https" '^https://127\.0\.0\.1:[0-9]+$' "$(dc_var SERVER tls)"
+  check_out "--tls: get --raw /version" '"gitVersion"' kubectl get --raw /version
+  check_out "--tls: get namespaces" '^default +Active' kubectl get namespaces
+  check_out "--tls: apply the CRD" 'created' kubectl apply -f "$FIX/gadget-crd.yaml"
+  check_out "--tls: wait for Established" 'condition met' \
     kubectl wait --for=condition=Established crd/gadgets.tests.aidi.dev --timeout=30s
-  check_out "$label: apply a CR" '^gadget.tests.aidi.dev/sample created$' kubectl apply -f "$FIX/gadget-sample.yaml"
-  check_out "$label: get gd" '^sample +3 +red' kubectl get gd
-  local f="$DC_TMP/other-watch.out"
+  check_out "--tls: apply a CR" '^gadget.tests.aidi.dev/sample created$' kubectl apply -f "$FIX/gadget-sample.yaml"
+  check_out "--tls: get gd" '^sample +3 +red' kubectl get gd
+  local f="$DC_TMP/tls-watch.out"
   timeout 30 kubectl get gd -w >"$f" 2>&1 &
   local wpid=$!
-  poll 15 file_has "$f" '^sample' || true
+  wait_file "$wpid" 15 "$f" '^sample' || true
   run kubectl patch gd sample --type=merge -p '{"spec":{"size":4}}'
-  if poll 15 file_has "$f" '^sample +4 +red'; then pass "$label: get -w streams changes"; else fail "$label: get -w streams changes" "$(cat "$f")"; fi
+  if wait_file "$wpid" 15 "$f" '^sample +4 +red'; then pass "--tls: get -w streams changes"; else fail "--tls: get -w streams changes" "$(cat "$f")"; fi
   kill "$wpid" 2>/dev/null || true
   wait "$wpid" 2>/dev/null || true
-  dc_stop other
-  expect_eq "$label: devcluster exits 0 on SIGTERM" 0 "$DC_EXIT"
+  dc_stop tls
+  expect_eq "--tls: devcluster exits 0 on SIGTERM" 0 "$DC_EXIT"
+
+  if "$DC_BIN" --help 2>&1 | grep -q -- '--plain-http'; then
+    if dc_start plain --plain-http; then
+      pass "--plain-http: devcluster starts"
+      dc_use plain
+      expect "--plain-http: kubeconfig points at http" '^http://127\.0\.0\.1:[0-9]+$' "$(dc_var SERVER plain)"
+      check_out "--plain-http: curl with the token is served" '"gitVersion"' dc_curl /version --fail
+      run curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$(dc_var SERVER plain)/api/v1/namespaces"
+      expect_eq "--plain-http: no token is 401" 401 "$OUT"
+      dc_stop plain
+      expect_eq "--plain-http: devcluster exits 0 on SIGTERM" 0 "$DC_EXIT"
+    else
+      fail "--plain-http: devcluster starts"
+    fi
+  fi
   dc_use "$saved"
 }
 
@@ -729,7 +732,7 @@ t_namespaces
 t_app_apply
 t_extras
 t_wrong_token
-t_other_mode
+t_other_modes
 
 dc_stop main
 expect_eq "devcluster exits 0 on SIGTERM" 0 "$DC_EXIT"

@@ -58,7 +58,7 @@ def install_crd(api_client):
 class PythonClientTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dc = DevCluster("--enable-faults", name="py")
+        cls.dc = DevCluster("--enable-faults", name="py")  # default mode (TLS)
         cls.dc.start()
         cls.api_client = config.new_client_from_config(config_file=cls.dc.kubeconfig)
         cls.core = client.CoreV1Api(cls.api_client)
@@ -439,6 +439,7 @@ class PythonClientTest(unittest.TestCase):
 
     # -- TLS -------------------------------------------------------------------------------
     def test_tls_mode_with_ca_from_kubeconfig(self):
+        # --tls is the default; name it anyway, as the issue does.
         with DevCluster("--tls", name="py-tls") as dc:
             self.assertTrue(dc.server.startswith("https://"))
             self.assertTrue(dc.ca_pem and "BEGIN CERTIFICATE" in dc.ca_pem)
@@ -467,6 +468,20 @@ class PythonClientTest(unittest.TestCase):
             finally:
                 api_client.close()
             self.assertEqual(dc.stop(), 0)
+
+    def test_plain_http_mode(self):
+        # Unlike client-go, the python client sends the kubeconfig token over plain http too.
+        r = __import__("subprocess").run([harness.BINARY, "--help"], capture_output=True, text=True, timeout=10)
+        if "--plain-http" not in r.stdout + r.stderr:
+            self.skipTest("this devcluster has no --plain-http")
+        with DevCluster("--plain-http", name="py-plain") as dc:
+            self.assertTrue(dc.server.startswith("http://"))
+            api_client = config.new_client_from_config(config_file=dc.kubeconfig)
+            try:
+                core = client.CoreV1Api(api_client)
+                self.assertIn("default", [n.metadata.name for n in core.list_namespace().items])
+            finally:
+                api_client.close()
 
     def test_version_and_discovery(self):
         ver = client.VersionApi(self.api_client).get_code()

@@ -174,6 +174,32 @@ class Semantics(unittest.TestCase):
         self.assertEqual(r.status, 400, r)
         self.assertEqual(r.json["reason"], "BadRequest")
 
+    def test_builtin_unknown_fields_strict_warn_and_dropped(self):
+        # Built-in kinds decode into typed structs: an unknown field is rejected (Strict), or dropped
+        # with a Warning header (Warn, the default when fieldValidation is absent), never stored.
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "u-strict", "bogus": 1},
+                "data": {"a": "b"}, "bogus": True}
+        r = self.dc.post(CM % self.ns + "?fieldValidation=Strict", body=body)
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json["reason"], "BadRequest")
+        self.assertIn('strict decoding error: ', r.json["message"])
+        self.assertIn('unknown field "bogus"', r.json["message"])
+        self.assertIn('unknown field "metadata.bogus"', r.json["message"])
+        for q in ("?fieldValidation=Warn", ""):
+            body["metadata"]["name"] = "u-warn" + q[-4:].lower()
+            r = self.dc.post(CM % self.ns + q, body=body)
+            self.assertEqual(r.status, 201, r)
+            self.assertNotIn("bogus", r.json, "unknown top-level field stored (query %r)" % q)
+            self.assertNotIn("bogus", r.json["metadata"], "unknown metadata field stored (query %r)" % q)
+            self.assertIn('unknown field \\"bogus\\"', r.headers.get("warning", ""), "query %r" % q)
+        dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "typo"},
+               "spec": {"replicas": 1, "selector": {"matchLabels": {"a": "b"}},
+                        "template": {"metadata": {"labels": {"a": "b"}},
+                                     "spec": {"containers": [{"name": "c", "image": "x", "imagePullPolcy": "Always"}]}}}}
+        r = self.dc.post("/apis/apps/v1/namespaces/%s/deployments?fieldValidation=Strict" % self.ns, body=dep)
+        self.assertEqual(r.status, 400, r)
+        self.assertIn('unknown field "spec.template.spec.containers[0].imagePullPolcy"', r.json["message"])
+
     def test_413_request_body_too_large(self):
         big = cm("big", data={"blob": "x" * (4 * 1024 * 1024)})
         r = self.dc.post(CM % self.ns, body=big, timeout=60)

@@ -49,6 +49,28 @@ void SendError(ApiServer::Ctx& c, const kube::ApiError& e) {
 
 namespace {
 
+// Bodies nest at most this deep. Parsing, copying and encoding JSON recurse, so a 3 MiB body of
+// '[' would otherwise exhaust the stack; real objects stay far below it.
+constexpr int kMaxBodyNesting = 1000;
+
+// The deepest [ / { nesting of `text` outside strings (JSON and YAML flow style).
+int BodyNestingDepth(std::string_view text) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (ch == '\\') escaped = true;
+      else if (ch == '"') in_string = false;
+      continue;
+    }
+    if (ch == '"') in_string = true;
+    else if (ch == '[' || ch == '{') max_depth = std::max(max_depth, ++depth);
+    else if ((ch == ']' || ch == '}') && depth > 0) --depth;
+  }
+  return max_depth;
+}
+
 json YamlScalar(const YAML::Node& n) {
   const std::string& s = n.Scalar();
   if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return s;  // quoted: a string
@@ -255,7 +277,12 @@ void ApiServer::Handle(const http::Request& req, http::ResponseWriter& w) {
     c.w.CloseAfterResponse();
     return;
   }
-  c.info = ParseRequestInfo(req.method, path, req.Query("watch").value_or(""));
+  if (!req.body.empty() && BodyNestingDepth(req.body) > kMaxBodyNesting) {
+    SendError(c, kube::NewBadRequest("the object provided is unrecognized (nested deeper than " +
+                                     std::to_string(kMaxBodyNesting) + " levels)"));
+    return;
+  }
+  c.info = ParseRequestInfo(req.method, path, req.Query("watch"));
   if (path.rfind("/devcluster/", 0) == 0) {
     HandleAdmin(c);
     return;
@@ -300,8 +327,9 @@ void ApiServer::Dispatch(Ctx& c) {
     return;
   }
   if (!sub.empty()) {
-    bool known = (sub == "status" && c.rt->has_status) || (sub == "binding" && c.rt->has_binding) ||
-                 (sub == "log" && c.rt->has_log);
+    bool known = (sub == "status" && c.rt->has_status) ||
+                 (sub == "binding" && c.rt->has_binding) || (sub == "log" && c.rt->has_log) ||
+                 (sub == "scale" && !c.rt->spec_replicas_path.empty());
     if (!known) {
       SendError(c, kube::NewNoResource());
       return;
@@ -309,6 +337,12 @@ void ApiServer::Dispatch(Ctx& c) {
     if (sub == "binding") {
       if (verb != "create") return SendError(c, kube::NewMethodNotAllowed());
       return HandleBinding(c);
+    }
+    if (sub == "scale") {
+      if (verb != "get" && verb != "update" && verb != "patch") {
+        return SendError(c, kube::NewMethodNotAllowed());
+      }
+      return HandleScale(c);
     }
     if (sub == "log") {
       if (verb != "get") return SendError(c, kube::NewMethodNotAllowed());
@@ -330,6 +364,9 @@ void ApiServer::Dispatch(Ctx& c) {
     if (!c.info.name.empty()) return SendError(c, kube::NewMethodNotAllowed());
     if (c.rt->namespaced && c.info.ns.empty()) return SendError(c, kube::NewNoResource());
     return HandleCreate(c);
+  }
+  if ((verb == "update" || verb == "patch") && c.info.name.empty()) {
+    return SendError(c, kube::NewMethodNotAllowed());
   }
   if (verb == "update") return HandleUpdate(c);
   if (verb == "patch") return HandlePatch(c);

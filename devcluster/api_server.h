@@ -103,6 +103,7 @@ class ApiServer {
   void HandleDelete(Ctx& c);
   void HandleDeleteCollection(Ctx& c);
   void HandleBinding(Ctx& c);
+  void HandleScale(Ctx& c);
 
  public:  // used by the garbage collector and tests; not part of the HTTP surface
   // Deletes one object as a DELETE request would (finalizers, propagation policy).

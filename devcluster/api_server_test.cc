@@ -441,6 +441,8 @@ TEST_F(ApiServerTest, BadInputGetsClearErrors) {
   EXPECT_EQ(malformed.code, 400);
   EXPECT_EQ(malformed.body["reason"], "BadRequest");
   EXPECT_EQ(Call("GET", "/apis/nope.example.com/v1/things").code, 404);
+  auto deep = Call("POST", "/api/v1/namespaces/default/configmaps", json(std::string(200000, '[')));
+  EXPECT_EQ(deep.code, 400) << "hostile nesting is refused, not recursed into";
   EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps", json("a: b"), "text/csv").code,
             415);
   auto wrong_ns = Call("POST", "/api/v1/namespaces/default/configmaps",
@@ -518,6 +520,47 @@ TEST_F(ApiServerTest, PodBindingSetsNodeOnce) {
   EXPECT_EQ(on_node.body["items"].size(), 1u);
   auto logs = Call("GET", "/api/v1/namespaces/default/pods/p/log");
   EXPECT_EQ(logs.code, 200);
+}
+
+}  // namespace
+}  // namespace aidi::devcluster
+
+namespace aidi::devcluster {
+namespace {
+
+TEST_F(ApiServerTest, DeploymentScaleSubresource) {
+  json dep = {{"apiVersion", "apps/v1"},
+              {"kind", "Deployment"},
+              {"metadata", {{"name", "web"}}},
+              {"spec",
+               {{"replicas", 2},
+                {"selector", {{"matchLabels", {{"app", "web"}}}}},
+                {"template",
+                 {{"metadata", {{"labels", {{"app", "web"}}}}},
+                  {"spec", {{"containers", {{{"name", "c"}, {"image", "nginx"}}}}}}}}}}};
+  ASSERT_EQ(Call("POST", "/apis/apps/v1/namespaces/default/deployments", dep).code, 201);
+  auto scale = Call("GET", "/apis/apps/v1/namespaces/default/deployments/web/scale");
+  ASSERT_EQ(scale.code, 200) << scale.raw;
+  EXPECT_EQ(scale.body["kind"], "Scale");
+  EXPECT_EQ(scale.body["spec"]["replicas"], 2);
+  EXPECT_EQ(scale.body["status"]["selector"], "app=web");
+  auto patched = Call("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
+                      json{{"spec", {{"replicas", 5}}}}, "application/merge-patch+json");
+  ASSERT_EQ(patched.code, 200) << patched.raw;
+  auto got = Call("GET", "/apis/apps/v1/namespaces/default/deployments/web");
+  EXPECT_EQ(got.body["spec"]["replicas"], 5);
+  EXPECT_EQ(got.body["metadata"]["generation"], 2);
+  auto negative = Call("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
+                       json{{"spec", {{"replicas", -1}}}}, "application/merge-patch+json");
+  EXPECT_EQ(negative.code, 422);
+}
+
+TEST_F(ApiServerTest, ConfigMapDataIsCappedAtOneMebibyte) {
+  json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "big"}}},
+             {"data", {{"blob", std::string(1024 * 1024 + 1, 'x')}}}};
+  auto r = Call("POST", "/api/v1/namespaces/default/configmaps", cm);
+  EXPECT_EQ(r.code, 422) << r.raw.substr(0, 300);
+  EXPECT_EQ(Call("PUT", "/api/v1/namespaces/default/configmaps", cm).code, 405);
 }
 
 }  // namespace

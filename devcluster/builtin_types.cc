@@ -324,7 +324,22 @@ void PrepareSecret(json& obj) {
   obj.erase("stringData");
 }
 
+// ConfigMaps and Secrets hold at most 1 MiB of data (core.MaxSecretSize).
+void ValidateDataSize(const json& obj, FieldErrorList& errs) {
+  std::size_t total = 0;
+  for (const char* field : {"data", "binaryData"}) {
+    if (!obj.contains(field) || !obj[field].is_object()) continue;
+    for (auto& [k, v] : obj[field].items()) {
+      total += k.size() + (v.is_string() ? v.get<std::string>().size() : 0);
+    }
+  }
+  if (total > 1024 * 1024) {
+    errs.Add("FieldValueTooLong", "[]", "Too long: must have at most 1048576 bytes");
+  }
+}
+
 void ValidateSecret(const json& obj, FieldErrorList& errs) {
+  ValidateDataSize(obj, errs);
   static const std::regex kB64(R"(^[A-Za-z0-9+/]*={0,2}$)");
   if (obj.contains("data") && obj["data"].is_object()) {
     for (auto& [k, v] : obj["data"].items()) {
@@ -791,6 +806,7 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
                    .plural = "configmaps",
                    .singular = "configmap",
                    .short_names = {"cm"}};
+    t.strategy.validate = ValidateDataSize;
     t.strategy.table_columns = cols({Column("Data", "string", "Number of data entries")});
     t.strategy.table_cells = simple({[](const json& o) {
       return json(static_cast<long>(MapSize(o, "data") + MapSize(o, "binaryData")));
@@ -925,6 +941,9 @@ std::vector<ResourceTypePtr> BuiltinResourceTypes() {
                    .categories = {"all"}};
     t.has_status = true;
     t.has_generation = true;
+    t.spec_replicas_path = ".spec.replicas";
+    t.status_replicas_path = ".status.replicas";
+    t.label_selector_path = ".status.selector";
     t.strategy.prepare_for_create = PrepareDeployment;
     t.strategy.prepare_for_update = [](json& obj, const json&) { PrepareDeployment(obj); };
     t.strategy.validate = ValidateDeployment;

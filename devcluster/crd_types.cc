@@ -23,6 +23,12 @@ StatusOr<std::vector<ResourceTypePtr>> ResourceTypesForCrd(const json& crd) {
     t->categories = names.value("categories", std::vector<std::string>{});
     t->namespaced = spec.value("scope", "Namespaced") == "Namespaced";
     t->has_status = v.contains("/subresources/status"_json_pointer);
+    if (v.contains("/subresources/scale"_json_pointer)) {
+      const json& scale = v.at("/subresources/scale"_json_pointer);
+      t->spec_replicas_path = scale.value("specReplicasPath", "");
+      t->status_replicas_path = scale.value("statusReplicasPath", "");
+      t->label_selector_path = scale.value("labelSelectorPath", "");
+    }
     t->has_generation = true;
     t->return_deleted_object = true;
     t->stored = v.value("storage", false);

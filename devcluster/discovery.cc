@@ -75,6 +75,15 @@ json LegacyResources(const std::vector<ResourceTypePtr>& types) {
                            {"kind", "Binding"},
                            {"verbs", {"create"}}});
     }
+    if (!t->spec_replicas_path.empty()) {
+      resources.push_back({{"name", t->plural + "/scale"},
+                           {"singularName", ""},
+                           {"namespaced", t->namespaced},
+                           {"group", "autoscaling"},
+                           {"version", "v1"},
+                           {"kind", "Scale"},
+                           {"verbs", {"get", "patch", "update"}}});
+    }
     if (t->has_log) {
       resources.push_back({{"name", t->plural + "/log"},
                            {"singularName", ""},
@@ -107,6 +116,11 @@ json AggregatedVersion(const std::string& version, const std::vector<ResourceTyp
       subs.push_back({{"subresource", "binding"},
                       {"responseKind", {{"group", ""}, {"version", "v1"}, {"kind", "Binding"}}},
                       {"verbs", {"create"}}});
+    }
+    if (!t->spec_replicas_path.empty()) {
+      subs.push_back({{"subresource", "scale"},
+                      {"responseKind", {{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
+                      {"verbs", {"get", "patch", "update"}}});
     }
     if (t->has_log) {
       subs.push_back({{"subresource", "log"},

@@ -323,9 +323,9 @@ void ApiServer::HandleWatch(Ctx& c) {
     auto by_name = kube::FieldSelector::Parse("metadata.name=" + c.info.name);
     if (by_name.ok() && filter.fields.Empty()) filter.fields = *by_name;
   }
-  const bool bookmarks = c.req.Query("allowWatchBookmarks").value_or("") == "true" &&
+  const bool bookmarks = QueryBool(c.req.Query("allowWatchBookmarks")) &&
                          fmt.rendering == Rendering::kObject;
-  const bool send_initial_events = c.req.Query("sendInitialEvents").value_or("") == "true";
+  const bool send_initial_events = QueryBool(c.req.Query("sendInitialEvents"));
   std::uint64_t from_rv = 0;
   std::string rv_param = c.req.Query("resourceVersion").value_or("");
   if (!rv_param.empty() && rv_param != "0") {

@@ -77,7 +77,7 @@ std::variant<kube::ApiError, DeleteOptions> ParseDeleteOptions(const ApiServer::
     if (body.contains("orphanDependents") && body["orphanDependents"].is_boolean()) {
       o.orphan_dependents = body["orphanDependents"].get<bool>();
     } else if (auto od = c.req.Query("orphanDependents")) {
-      o.orphan_dependents = *od == "true";
+      o.orphan_dependents = QueryBool(od);
     }
     if (body.contains("preconditions") && body["preconditions"].is_object()) {
       const json& p = body["preconditions"];
@@ -277,6 +277,8 @@ void ApiServer::HandlePatch(Ctx& c) {
   const bool dry_run = IsDryRun(c);
   json dry_result;
   bool created = false;
+  // Read before taking the store's write lock in Mutate (reads inside it would deadlock).
+  const bool namespace_exists = !rt.namespaced || store_.Get("/namespaces", "", c.info.ns) != nullptr;
   auto result = store_.Mutate(
       rt.storage_key(), c.info.ns, c.info.name,
       [&](const ObjectPtr& current) -> std::variant<kube::ApiError, Mutation> {
@@ -288,10 +290,7 @@ void ApiServer::HandlePatch(Ctx& c) {
           json obj = patch;
           obj["metadata"]["name"] = c.info.name;
           if (rt.namespaced) obj["metadata"]["namespace"] = c.info.ns;
-          if (rt.namespaced) {
-            ObjectPtr ns = store_.Get("/namespaces", "", c.info.ns);
-            if (!ns) return kube::NewNotFound({"", "namespaces"}, c.info.ns);
-          }
+          if (!namespace_exists) return kube::NewNotFound({"", "namespaces"}, c.info.ns);
           auto prepared = PrepareCreate(wc, std::move(obj));
           if (auto* e = std::get_if<kube::ApiError>(&prepared)) return *e;
           created = true;
@@ -608,6 +607,105 @@ void ApiServer::OnCrdDeleted(const json& crd) {
                         });
   }
   log::Info("stopped serving custom resource", {{"crd", name}});
+}
+
+}  // namespace aidi::devcluster
+
+namespace aidi::devcluster {
+namespace {
+
+json::json_pointer PointerFor(const std::string& json_path) {
+  std::string p = json_path;
+  if (!p.empty() && p[0] == '.') p = p.substr(1);
+  std::replace(p.begin(), p.end(), '.', '/');
+  return json::json_pointer("/" + p);
+}
+
+// The autoscaling/v1 Scale view of an object with a scale subresource.
+json ScaleOf(const ResourceType& rt, const json& obj) {
+  json scale = {{"kind", "Scale"}, {"apiVersion", "autoscaling/v1"}};
+  json meta = json::object();
+  for (const char* f : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (obj["metadata"].contains(f)) meta[f] = obj["metadata"][f];
+  }
+  scale["metadata"] = meta;
+  auto spec_ptr = PointerFor(rt.spec_replicas_path);
+  scale["spec"] = {{"replicas", obj.contains(spec_ptr) ? obj.at(spec_ptr) : json(0)}};
+  json status = {{"replicas", 0}};
+  if (!rt.status_replicas_path.empty() && obj.contains(PointerFor(rt.status_replicas_path))) {
+    status["replicas"] = obj.at(PointerFor(rt.status_replicas_path));
+  }
+  if (rt.kind == "Deployment" && obj.contains("/spec/selector/matchLabels"_json_pointer)) {
+    std::string sel;
+    for (auto& [k, v] : obj.at("/spec/selector/matchLabels"_json_pointer).items()) {
+      sel += (sel.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    status["selector"] = sel;
+  } else if (!rt.label_selector_path.empty() && obj.contains(PointerFor(rt.label_selector_path))) {
+    status["selector"] = obj.at(PointerFor(rt.label_selector_path));
+  }
+  scale["status"] = status;
+  return scale;
+}
+
+}  // namespace
+
+void ApiServer::HandleScale(Ctx& c) {
+  const ResourceType& rt = *c.rt;
+  if (c.info.verb == "get") {
+    ObjectPtr obj = store_.Get(rt.storage_key(), c.info.ns, c.info.name);
+    if (!obj) return SendError(c, kube::NewNotFound(rt.group_resource(), c.info.name));
+    return SendJson(c, 200, ScaleOf(rt, obj->Parse()));
+  }
+  json body;
+  std::string type = ParseMediaType(c.req.Header("content-type")).type;
+  if (c.info.verb == "update") {
+    auto decoded = DecodeBody(c);
+    if (auto* e = std::get_if<kube::ApiError>(&decoded)) return SendError(c, *e);
+    body = std::get<json>(std::move(decoded));
+  } else {
+    if (type != "application/json-patch+json" && type != "application/merge-patch+json" &&
+        type != "application/strategic-merge-patch+json") {
+      return SendError(c, kube::NewUnsupportedMediaType(
+                              "the body of the request was in an unknown format - accepted media "
+                              "types include: application/json-patch+json, "
+                              "application/merge-patch+json, application/strategic-merge-patch+json"));
+    }
+    body = json::parse(c.req.body, nullptr, false);
+    if (body.is_discarded()) return SendError(c, kube::NewBadRequest("error decoding patch: invalid JSON"));
+  }
+  WriteContext wc{rt, c.now, FieldValidation::kIgnore, &c.warnings};
+  auto result = store_.Mutate(
+      rt.storage_key(), c.info.ns, c.info.name,
+      [&](const ObjectPtr& current) -> std::variant<kube::ApiError, Mutation> {
+        if (!current) return kube::NewNotFound(rt.group_resource(), c.info.name);
+        json obj = current->Parse();
+        json scale = ScaleOf(rt, obj);
+        json wanted = body;
+        if (c.info.verb == "patch") {
+          auto patched = type == "application/json-patch+json" ? kube::ApplyJsonPatch(scale, body)
+                                                               : kube::ApplyMergePatch(scale, body);
+          if (!patched.ok()) return kube::NewBadRequest(patched.status().message());
+          wanted = *patched;
+        }
+        if (wanted.contains("/metadata/resourceVersion"_json_pointer) &&
+            wanted.at("/metadata/resourceVersion"_json_pointer) != std::to_string(current->rv)) {
+          return kube::NewResourceVersionConflict(rt.group_resource(), c.info.name);
+        }
+        if (!wanted.contains("/spec/replicas"_json_pointer) ||
+            !wanted.at("/spec/replicas"_json_pointer).is_number_integer() ||
+            wanted.at("/spec/replicas"_json_pointer).get<long>() < 0) {
+          json got = wanted.contains("/spec/replicas"_json_pointer) ? wanted.at("/spec/replicas"_json_pointer) : json();
+          return kube::NewInvalid("autoscaling", "Scale", c.info.name,
+                                  {{"FieldValueInvalid",
+                                    "Invalid value: " + got.dump() + ": must be greater than or equal to 0",
+                                    "spec.replicas"}});
+        }
+        obj[PointerFor(rt.spec_replicas_path)] = wanted.at("/spec/replicas"_json_pointer);
+        return PrepareUpdate(wc, *current, std::move(obj), "");
+      });
+  if (auto* e = std::get_if<kube::ApiError>(&result)) return SendError(c, *e);
+  SendJson(c, 200, ScaleOf(rt, std::get<ObjectPtr>(result)->Parse()));
 }
 
 }  // namespace aidi::devcluster

@@ -80,13 +80,14 @@ TEST_P(ProtobufKubectlCreateTest, DecodesToTheDryRunObject) {
   EXPECT_EQ(Decode(body), want);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ProtobufKubectlCreateTest,
+INSTANTIATE_TEST_SUITE_P(Protobuf, ProtobufKubectlCreateTest,
                          testing::Values("namespace", "configmap", "configmap_envfile",
                                          "secret_generic", "secret_docker", "serviceaccount",
                                          "deployment", "deployment_zero", "deployment_command",
                                          "deployment_multi", "service_clusterip",
                                          "service_headless", "service_nodeport", "service_lb",
-                                         "service_externalname"));
+                                         "service_externalname"),
+                         [](const testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST(ProtobufTest, ConfigMapBinaryDataIsBase64) {
   json cm = Decode(ReadFile("create_configmap.pb"));
@@ -263,14 +264,12 @@ TEST(ProtobufTest, ManagedFieldsCarryRawJson) {
             json::parse(R"([{"manager":"kubectl","operation":"Update","fieldsType":"FieldsV1",
                             "fieldsV1":{"f:data":{".":{}}}}])"));
 
-  std::string deep(100, '[');
-  EXPECT_NE(DecodeError(Body("v1", "ConfigMap",
-                             Len(1, Len(17, Len(7, Len(1, deep + std::string(100, ']')))))))
-                .find("nests deeper than 64"),
-            std::string::npos);
-  EXPECT_NE(DecodeError(Body("v1", "ConfigMap", Len(1, Len(17, Len(7, Len(1, "{nope")))))))
-                .find("not valid JSON"),
-            std::string::npos);
+  auto with_fields_v1 = [](std::string_view raw) {
+    return Body("v1", "ConfigMap", Len(1, Len(17, Len(7, Len(1, raw)))));
+  };
+  std::string deep = std::string(100, '[') + std::string(100, ']');
+  EXPECT_NE(DecodeError(with_fields_v1(deep)).find("nests deeper than 64"), std::string::npos);
+  EXPECT_NE(DecodeError(with_fields_v1("{nope")).find("not valid JSON"), std::string::npos);
 }
 
 TEST(ProtobufTest, InvalidUtf8BecomesReplacementCharacters) {
@@ -338,14 +337,18 @@ TEST(ProtobufTest, SurvivesDamagedCaptures) {
   std::string body = ReadFile("create_deployment.pb");
   for (std::size_t n = 0; n <= body.size(); ++n) {
     auto r = DecodeKubernetesProtobuf(std::string_view(body).substr(0, n));
-    if (auto* j = std::get_if<json>(&r)) EXPECT_NO_THROW((void)j->dump());
+    if (auto* j = std::get_if<json>(&r)) {
+      EXPECT_NO_THROW((void)j->dump());
+    }
   }
   for (std::size_t i = 0; i < body.size(); ++i) {
     for (int delta : {1, 0x40, 0x80}) {
       std::string damaged = body;
       damaged[i] = static_cast<char>(damaged[i] + delta);
       auto r = DecodeKubernetesProtobuf(damaged);
-      if (auto* j = std::get_if<json>(&r)) EXPECT_NO_THROW((void)j->dump());
+      if (auto* j = std::get_if<json>(&r)) {
+        EXPECT_NO_THROW((void)j->dump());
+      }
     }
   }
 }

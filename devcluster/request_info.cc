@@ -56,8 +56,14 @@ void FillResourceParts(std::vector<std::string> rest, RequestInfo& info) {
 
 }  // namespace
 
+bool QueryBool(const std::optional<std::string>& value) {
+  if (!value) return false;
+  std::string v = Lower(*value);
+  return v != "false" && v != "0";
+}
+
 RequestInfo ParseRequestInfo(const std::string& method, const std::string& path,
-                             const std::string& watch_param) {
+                             const std::optional<std::string>& watch_param) {
   RequestInfo info;
   std::vector<std::string> p = SplitPath(path);
   if (p.empty() || (p[0] != "api" && p[0] != "apis")) return info;
@@ -85,7 +91,7 @@ RequestInfo ParseRequestInfo(const std::string& method, const std::string& path,
     }
   }
   FillResourceParts(rest, info);
-  bool watch = watch_path || watch_param == "1" || watch_param == "true";
+  bool watch = watch_path || QueryBool(watch_param);
   if (method == "GET" || method == "HEAD") {
     if (info.name.empty()) {
       info.verb = watch ? "watch" : "list";

@@ -24,9 +24,13 @@ struct RequestInfo {
   std::vector<std::string> parts;  // path segments after the group-version
 };
 
-// `watch_param` is the value of ?watch= ("1"/"true" mean watch).
+// A boolean query parameter as the apiserver converts it: absent is false; present, anything
+// but "false" or "0" (any case) is true — so `watch=True` and even `watch=` mean watch.
+bool QueryBool(const std::optional<std::string>& value);
+
+// `watch_param` is the ?watch= parameter, if present.
 RequestInfo ParseRequestInfo(const std::string& method, const std::string& path,
-                             const std::string& watch_param);
+                             const std::optional<std::string>& watch_param);
 
 struct MediaType {
   std::string type;                           // "application/json"

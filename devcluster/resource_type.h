@@ -73,6 +73,11 @@ struct ResourceType {
   bool has_status = false;             // status subresource: main endpoint ignores status
   bool has_binding = false;            // pods/binding
   bool has_log = false;                // pods/log
+  // The scale subresource (autoscaling/v1 Scale): where replicas live in the object. An empty
+  // spec_replicas_path means there is no scale subresource.
+  std::string spec_replicas_path;    // ".spec.replicas"
+  std::string status_replicas_path;  // ".status.replicas"
+  std::string label_selector_path;   // ".status.selector" (a string selector); may be empty
   bool has_generation = false;         // metadata.generation bumped on spec changes
   bool return_deleted_object = false;  // DELETE answers with the object (else a Status)
   bool name_is_dns_label = false;      // namespaces, services

@@ -7,16 +7,17 @@
 //   4. resident memory per stored object at 10,000 and 50,000 objects, next to their JSON size.
 // bench/devcluster/run.sh starts the servers (and the anchor, anchor_server.py) and calls it.
 // It measures and records; it asserts nothing (see STYLE.md: a benchmark is not a test).
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fcntl.h>
 #include <latch>
 #include <mutex>
 #include <optional>
@@ -55,7 +56,8 @@ struct Server {
   pid_t pid = 0;
 };
 
-std::optional<Server> LoadServer(const std::string& label, const std::string& kubeconfig, pid_t pid) {
+std::optional<Server> LoadServer(const std::string& label, const std::string& kubeconfig,
+                                 pid_t pid) {
   if (kubeconfig.empty()) return std::nullopt;
   auto ep = LoadKubeconfig(kubeconfig);
   if (!ep.ok()) Die(ep.status().ToString());
@@ -82,12 +84,18 @@ struct CreateRun {
   std::size_t failed = 0;
   double seconds = 0;
   std::vector<double> latency_ms;
-  double server_cpu_s = 0;
+  std::vector<double> rep_rates;  // creates/s of each repetition
+  CpuTimes server_cpu;
   double request_bytes = 0;  // mean POST body
   double object_bytes = 0;   // mean stored object (the 201 response body)
   std::string first_error;
 
   double Rate() const { return seconds > 0 ? static_cast<double>(ok) / seconds : 0; }
+  // The median repetition's rate (the overall rate when there was one repetition).
+  double MedianRate() const {
+    std::vector<double> r = rep_rates;
+    return r.empty() ? Rate() : Percentile(r, 50);
+  }
 };
 
 // POSTs ConfigMaps index [first, first + count) over `conns` connections, stopping early after
@@ -145,12 +153,12 @@ CreateRun RunCreates(const Server& s, const std::string& ns, const std::string& 
     });
   }
   ready.arrive_and_wait();
-  const double cpu0 = CpuSeconds(s.pid);
+  const CpuTimes cpu0 = ProcessCpu(s.pid);
   start = Clock::now();
   go.count_down();
   for (auto& t : threads) t.join();
   run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  run.server_cpu_s = CpuSeconds(s.pid) - cpu0;
+  run.server_cpu = ProcessCpu(s.pid) - cpu0;
   if (run.ok) {
     run.request_bytes /= static_cast<double>(run.ok);
     run.object_bytes /= static_cast<double>(run.ok);
@@ -161,6 +169,37 @@ CreateRun RunCreates(const Server& s, const std::string& ns, const std::string& 
   return run;
 }
 
+// RunCreates `reps` times over consecutive slices of [first, first + count), so that a noisy
+// moment on a shared machine shows as spread between repetitions rather than as the figure.
+CreateRun RunCreatesRepeated(const Server& s, const std::string& ns, const std::string& prefix,
+                             std::size_t first, std::size_t count, int conns, double max_seconds,
+                             int reps) {
+  CreateRun all;
+  all.server = s.label;
+  all.conns = conns;
+  double req = 0, obj = 0;
+  for (int k = 0; k < reps; ++k) {
+    const std::size_t lo = count * static_cast<std::size_t>(k) / static_cast<std::size_t>(reps);
+    const std::size_t hi = count * static_cast<std::size_t>(k + 1) / static_cast<std::size_t>(reps);
+    CreateRun r = RunCreates(s, ns, prefix, first + lo, hi - lo, conns, max_seconds / reps);
+    all.ok += r.ok;
+    all.failed += r.failed;
+    all.seconds += r.seconds;
+    all.server_cpu = {all.server_cpu.user + r.server_cpu.user,
+                      all.server_cpu.sys + r.server_cpu.sys};
+    all.latency_ms.insert(all.latency_ms.end(), r.latency_ms.begin(), r.latency_ms.end());
+    all.rep_rates.push_back(r.Rate());
+    req += r.request_bytes * static_cast<double>(r.ok);
+    obj += r.object_bytes * static_cast<double>(r.ok);
+    if (all.first_error.empty()) all.first_error = r.first_error;
+  }
+  if (all.ok) {
+    all.request_bytes = req / static_cast<double>(all.ok);
+    all.object_bytes = obj / static_cast<double>(all.ok);
+  }
+  return all;
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Lists.
 
@@ -168,6 +207,7 @@ struct ListRun {
   std::string server;
   std::size_t items = 0;
   std::vector<double> full_ms;
+  std::vector<double> full_ttfb_ms;  // until the response headers arrived
   std::size_t full_bytes = 0;
   std::vector<double> paged_total_ms;  // one whole traversal
   std::vector<double> page_ms;         // each page
@@ -190,46 +230,59 @@ ListRun RunLists(const Server& s, const std::string& ns, int full_runs, int page
   }
   run.items = nlohmann::json::parse(first->body)["items"].size();
   run.full_bytes = first->body.size();
+  // One response buffer for every timed request, so the client does not fault in 13 MB of
+  // fresh memory per LIST (expensive on a VM) and charge it to the server.
+  HttpResponse resp;
+  resp.body.reserve(run.full_bytes + 4096);
   for (int i = 0; i < full_runs; ++i) {
     auto t0 = Clock::now();
-    auto r = c.Do("GET", path);
+    Status st = c.Do("GET", path, {}, &resp);
     auto t1 = Clock::now();
-    if (!r.ok() || r->status != 200) {
+    if (!st.ok() || resp.status != 200) {
       run.error = "full list failed";
       return run;
     }
     run.full_ms.push_back(MsBetween(t0, t1));
+    run.full_ttfb_ms.push_back(MsBetween(t0, c.head_received()));
   }
-  for (int i = 0; i < paged_runs; ++i) {
+  // Traversal 0 is untimed: it checks that the pages add up to the full list (parsing them is
+  // not free) and warms the path; traversals 1..paged_runs are timed.
+  for (int i = 0; i <= paged_runs; ++i) {
     std::string cont;
     std::size_t pages = 0, bytes = 0, items = 0;
+    std::vector<double> page_ms;
     auto start = Clock::now();
     do {
       std::string url = path + "?limit=" + std::to_string(limit);
       if (!cont.empty()) url += "&continue=" + cont;  // tokens are URL-safe base64
       auto t0 = Clock::now();
-      auto r = c.Do("GET", url);
+      Status st = c.Do("GET", url, {}, &resp);
       auto t1 = Clock::now();
-      if (!r.ok() || r->status != 200) {
-        run.error = "paged list failed: " + (r.ok() ? r->body.substr(0, 200) : r.status().ToString());
+      if (!st.ok() || resp.status != 200) {
+        run.error = "paged list failed: " + (st.ok() ? resp.body.substr(0, 200) : st.ToString());
         return run;
       }
-      run.page_ms.push_back(MsBetween(t0, t1));
+      page_ms.push_back(MsBetween(t0, t1));
       ++pages;
-      bytes += r->body.size();
-      // Count items on the first traversal only (parsing is not free).
-      if (i == 0) items += nlohmann::json::parse(r->body)["items"].size();
+      bytes += resp.body.size();
+      if (i == 0) items += nlohmann::json::parse(resp.body)["items"].size();
       // Only the list's metadata precedes the items, so the first "continue" is the token.
-      auto items_at = r->body.find("\"items\"");
-      cont = std::string(FindStringField(std::string_view(r->body).substr(0, items_at), "continue"));
+      auto items_at = resp.body.find("\"items\"");
+      cont =
+          std::string(FindStringField(std::string_view(resp.body).substr(0, items_at), "continue"));
     } while (!cont.empty());
+    if (i == 0) {
+      if (items != run.items) {
+        run.error = "paged list returned " + std::to_string(items) + " items, full list " +
+                    std::to_string(run.items);
+        return run;
+      }
+      continue;
+    }
     run.paged_total_ms.push_back(MsBetween(start, Clock::now()));
+    run.page_ms.insert(run.page_ms.end(), page_ms.begin(), page_ms.end());
     run.pages = pages;
     run.paged_bytes = bytes;
-    if (i == 0 && items != run.items) {
-      run.error = "paged list returned " + std::to_string(items) + " items, full list " +
-                  std::to_string(run.items);
-    }
   }
   Progress("%s: LIST of %zu objects (%zu bytes): p50 %.1f ms; paged (%zu pages) p50 %.1f ms",
            s.label.c_str(), run.items, run.full_bytes, Percentile(run.full_ms, 50), run.pages,
@@ -242,14 +295,14 @@ ListRun RunLists(const Server& s, const std::string& ns, int full_runs, int page
 
 struct WatchPhase {
   std::size_t updates = 0;
-  double write_seconds = 0;     // first write sent to last write acknowledged
-  std::size_t expected = 0;     // updates x watchers
+  double write_seconds = 0;  // first write sent to last write acknowledged
+  std::size_t expected = 0;  // updates x watchers
   std::size_t delivered = 0;
-  double deliver_seconds = 0;   // first write sent to last event received
+  double deliver_seconds = 0;         // first write sent to last event received
   std::vector<double> since_ack_ms;   // event received - write response received
   std::vector<double> since_sent_ms;  // event received - write request sent
-  double server_cpu_s = 0;
-  double client_cpu_s = 0;
+  CpuTimes server_cpu;
+  CpuTimes client_cpu;
 
   double EventsPerSecond() const {
     return deliver_seconds > 0 ? static_cast<double>(delivered) / deliver_seconds : 0;
@@ -259,9 +312,11 @@ struct WatchPhase {
 struct WatchRun {
   int watchers = 0;
   double event_bytes = 0;  // mean event line
-  WatchPhase burst;  // updates as fast as one writer can send them
-  WatchPhase paced;  // updates at a fixed rate
+  WatchPhase burst;        // updates as fast as one writer can send them
+  WatchPhase paced;        // updates at a fixed rate
   double paced_rate = 0;
+  std::size_t out_of_order = 0;  // events with a resourceVersion below the previous one
+  std::size_t ended_early = 0;   // streams the server closed during the run
   std::string error;
 };
 
@@ -309,7 +364,8 @@ void ReceiveWatchEvents(std::vector<WatchStream>& streams, std::atomic<bool>& st
         ssize_t got = ::recv(w.fd, buf.data(), buf.size(), 0);
         if (got > 0) {
           auto now = Clock::now();
-          if (!w.decoder.Feed(std::string_view(buf.data(), static_cast<std::size_t>(got)), &w.payload)) {
+          if (!w.decoder.Feed(std::string_view(buf.data(), static_cast<std::size_t>(got)),
+                              &w.payload)) {
             w.ended = true;
           }
           take_lines(w, now);
@@ -336,7 +392,8 @@ WatchRun RunWatchFanout(const Server& s, const std::string& ns, int watchers, st
   const std::string path = ConfigMapsPath(ns);
   for (std::size_t i = 0; i < kObjects; ++i) {
     auto r = writer.Do("POST", path, ConfigMapJson(ns, ConfigMapName("watch", i), i));
-    if (!r.ok() || (r->status != 201 && r->status != 409)) Die(s.label + ": creating watch objects");
+    if (!r.ok() || (r->status != 201 && r->status != 409))
+      Die(s.label + ": creating watch objects");
   }
   auto listed = writer.Do("GET", path + "?limit=1");
   if (!listed.ok() || listed->status != 200) Die(s.label + ": listing before watch");
@@ -348,7 +405,8 @@ WatchRun RunWatchFanout(const Server& s, const std::string& ns, int watchers, st
   std::vector<WatchStream> streams(static_cast<std::size_t>(watchers));
   for (int i = 0; i < watchers; ++i) {
     auto c = std::make_unique<HttpConnection>(s.endpoint);
-    auto status = c->StartStream(path + "?watch=1&resourceVersion=" + from_rv + "&timeoutSeconds=600");
+    auto status =
+        c->StartStream(path + "?watch=1&resourceVersion=" + from_rv + "&timeoutSeconds=600");
     if (!status.ok() || *status != 200) {
       run.error = "watch " + std::to_string(i) + " failed: " +
                   (status.ok() ? "HTTP " + std::to_string(*status) : status.status().ToString());
@@ -373,7 +431,7 @@ WatchRun RunWatchFanout(const Server& s, const std::string& ns, int watchers, st
     phase.updates = n;
     phase.expected = n * static_cast<std::size_t>(watchers);
     const std::size_t delivered0 = delivered.load();
-    const double cpu0 = CpuSeconds(s.pid), self0 = CpuSeconds(::getpid());
+    const CpuTimes cpu0 = ProcessCpu(s.pid), self0 = ProcessCpu(::getpid());
     const auto start = Clock::now();
     Clock::time_point last_ack = start;
     *lo = ~0ULL;
@@ -392,7 +450,8 @@ WatchRun RunWatchFanout(const Server& s, const std::string& ns, int watchers, st
         run.error = "update failed: " + (r.ok() ? r->body.substr(0, 200) : r.status().ToString());
         break;
       }
-      std::uint64_t rv = std::strtoull(std::string(FindStringField(r->body, "resourceVersion")).c_str(), nullptr, 10);
+      std::uint64_t rv = std::strtoull(
+          std::string(FindStringField(r->body, "resourceVersion")).c_str(), nullptr, 10);
       writes[rv] = {t0, t1};
       *lo = std::min(*lo, rv);
       *hi = std::max(*hi, rv);
@@ -404,8 +463,8 @@ WatchRun RunWatchFanout(const Server& s, const std::string& ns, int watchers, st
     while (delivered.load() - delivered0 < phase.expected && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
-    phase.server_cpu_s = CpuSeconds(s.pid) - cpu0;
-    phase.client_cpu_s = CpuSeconds(::getpid()) - self0;
+    phase.server_cpu = ProcessCpu(s.pid) - cpu0;
+    phase.client_cpu = ProcessCpu(::getpid()) - self0;
     return start;
   };
   std::uint64_t burst_lo, burst_hi, paced_lo = 1, paced_hi = 0;
@@ -423,7 +482,11 @@ WatchRun RunWatchFanout(const Server& s, const std::string& ns, int watchers, st
   for (const WatchStream& w : streams) {
     bytes += w.bytes;
     events += w.events.size();
+    if (w.ended) ++run.ended_early;
+    std::uint64_t prev_rv = 0;
     for (const auto& [rv, at] : w.events) {
+      if (rv < prev_rv) ++run.out_of_order;
+      prev_rv = rv;
       auto it = writes.find(rv);
       if (it == writes.end()) continue;
       WatchPhase& phase = rv >= burst_lo && rv <= burst_hi ? run.burst : run.paced;
@@ -452,6 +515,7 @@ struct MemoryPoint {
   long long rss_before = 0;
   long long rss_after = 0;
   double json_bytes = 0;  // mean stored object JSON
+  double idle_cpu = 0;    // server CPU while idle afterwards, in cores
 
   double PerObject() const {
     return objects ? static_cast<double>(rss_after - rss_before) / static_cast<double>(objects) : 0;
@@ -469,32 +533,50 @@ std::string Fmt(const char* fmt, auto... args) {
 
 void PrintCreates(std::vector<CreateRun>& runs) {
   std::printf("#### Creates (POST ConfigMap, ~1 KiB)\n\n");
-  std::printf("| server | connections | objects | creates/s | latency p50 / p99 (ms) | server CPU per create (µs) |\n");
+  std::printf(
+      "| server | connections | objects | creates/s: median (min–max) of repetitions | latency p50 "
+      "/ p99 (ms) | server CPU per create, user + sys (µs) |\n");
   std::printf("|---|---:|---:|---:|---:|---:|\n");
   for (CreateRun& r : runs) {
     std::string objects = std::to_string(r.ok);
-    if (r.failed) objects += " (+" + std::to_string(r.failed) + " failed)";
-    std::printf("| %s | %d | %s | %.0f | %.2f / %.2f | %.0f |\n", r.server.c_str(), r.conns,
-                objects.c_str(), r.Rate(), Percentile(r.latency_ms, 50), Percentile(r.latency_ms, 99),
-                r.ok ? r.server_cpu_s * 1e6 / static_cast<double>(r.ok) : 0.0);
+    if (r.failed)
+      objects += " (+" + std::to_string(r.failed) + " failed: " + r.first_error.substr(0, 80) + ")";
+    std::string rate = Fmt("%.0f", r.MedianRate());
+    if (r.rep_rates.size() > 1) {
+      rate += Fmt(" (%.0f–%.0f)", *std::min_element(r.rep_rates.begin(), r.rep_rates.end()),
+                  *std::max_element(r.rep_rates.begin(), r.rep_rates.end()));
+    }
+    const double per = r.ok ? 1e6 / static_cast<double>(r.ok) : 0.0;
+    std::printf("| %s | %d | %s | %s | %.2f / %.2f | %.0f + %.0f |\n", r.server.c_str(), r.conns,
+                objects.c_str(), rate.c_str(), Percentile(r.latency_ms, 50),
+                Percentile(r.latency_ms, 99), r.server_cpu.user * per, r.server_cpu.sys * per);
+  }
+  if (!runs.empty()) {
+    std::printf("\nMean POST body %.0f bytes; mean stored object (the 201 response) %.0f bytes.\n",
+                runs.front().request_bytes, runs.front().object_bytes);
   }
   std::printf("\n");
 }
 
 void PrintLists(std::vector<ListRun>& runs, int limit) {
   std::printf("#### LIST of 10,000 ConfigMaps\n\n");
-  std::printf("| server | objects | full LIST p50 / p95 (ms) | bytes | paged (limit=%d): whole list p50 / p95 (ms) | per page p50 / p95 (ms) | pages | bytes |\n", limit);
-  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| server | objects | full LIST p50 / p95 (ms) | of which until headers p50 (ms) | bytes | "
+      "paged (limit=%d): whole list p50 / p95 (ms) | per page p50 / p95 (ms) | pages | bytes |\n",
+      limit);
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (ListRun& r : runs) {
     if (!r.error.empty()) {
-      std::printf("| %s | error: %s |||||||\n", r.server.c_str(), r.error.c_str());
+      std::printf("| %s | error: %s ||||||||\n", r.server.c_str(), r.error.c_str());
       continue;
     }
-    std::printf("| %s | %zu | %.1f / %.1f (%zu runs) | %zu | %.1f / %.1f (%zu runs) | %.2f / %.2f | %zu | %zu |\n",
-                r.server.c_str(), r.items, Percentile(r.full_ms, 50), Percentile(r.full_ms, 95),
-                r.full_ms.size(), r.full_bytes, Percentile(r.paged_total_ms, 50),
-                Percentile(r.paged_total_ms, 95), r.paged_total_ms.size(), Percentile(r.page_ms, 50),
-                Percentile(r.page_ms, 95), r.pages, r.paged_bytes);
+    std::printf(
+        "| %s | %zu | %.1f / %.1f (%zu runs) | %.1f | %zu | %.1f / %.1f (%zu runs) | %.2f / %.2f | "
+        "%zu | %zu |\n",
+        r.server.c_str(), r.items, Percentile(r.full_ms, 50), Percentile(r.full_ms, 95),
+        r.full_ms.size(), Percentile(r.full_ttfb_ms, 50), r.full_bytes,
+        Percentile(r.paged_total_ms, 50), Percentile(r.paged_total_ms, 95), r.paged_total_ms.size(),
+        Percentile(r.page_ms, 50), Percentile(r.page_ms, 95), r.pages, r.paged_bytes);
   }
   std::printf("\n");
 }
@@ -503,33 +585,50 @@ void PrintWatch(const std::string& label, WatchRun& r) {
   std::printf("#### Watch fan-out (%s, %d watches on configmaps, one writer sending PUTs)\n\n",
               label.c_str(), r.watchers);
   if (!r.error.empty()) std::printf("Error: %s\n\n", r.error.c_str());
-  std::printf("| phase | updates | writes/s | events delivered | events/s delivered | latency after write response p50 / p99 (ms) | after request sent p50 / p99 (ms) | server CPU (s) | bench CPU (s) |\n");
+  std::printf(
+      "| phase | updates | writes/s | events delivered | events/s delivered | latency after write "
+      "response p50 / p99 (ms) | after request sent p50 / p99 (ms) | server CPU user + sys (s) | "
+      "bench CPU (s) |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   auto row = [&](const std::string& name, WatchPhase& p) {
     const double wps = p.write_seconds > 0 ? static_cast<double>(p.updates) / p.write_seconds : 0;
-    std::printf("| %s | %zu | %.0f | %zu / %zu | %s | %.2f / %.2f | %.2f / %.2f | %.2f | %.2f |\n",
-                name.c_str(), p.updates, wps, p.delivered, p.expected,
-                p.deliver_seconds > 0 ? Fmt("%.0f", p.EventsPerSecond()).c_str() : "—",
-                Percentile(p.since_ack_ms, 50), Percentile(p.since_ack_ms, 99),
-                Percentile(p.since_sent_ms, 50), Percentile(p.since_sent_ms, 99), p.server_cpu_s,
-                p.client_cpu_s);
+    std::printf(
+        "| %s | %zu | %.0f | %zu / %zu | %s | %.2f / %.2f | %.2f / %.2f | %.2f + %.2f | %.2f |\n",
+        name.c_str(), p.updates, wps, p.delivered, p.expected,
+        p.deliver_seconds > 0 ? Fmt("%.0f", p.EventsPerSecond()).c_str() : "—",
+        Percentile(p.since_ack_ms, 50), Percentile(p.since_ack_ms, 99),
+        Percentile(p.since_sent_ms, 50), Percentile(p.since_sent_ms, 99), p.server_cpu.user,
+        p.server_cpu.sys, p.client_cpu.Total());
   };
   row("burst (writer unpaced)", r.burst);
   if (r.paced.updates) row(Fmt("paced (%.0f writes/s)", r.paced_rate), r.paced);
-  std::printf("\nMean event size on the wire (JSON line): %.0f bytes.\n\n", r.event_bytes);
+  std::printf(
+      "\nMean event size on the wire (JSON line): %.0f bytes. Events out of resourceVersion "
+      "order within a watch: %zu. Watches the server ended early: %zu.\n\n",
+      r.event_bytes, r.out_of_order, r.ended_early);
 }
 
-void PrintMemory(std::vector<MemoryPoint>& points) {
+void PrintMemory(std::vector<MemoryPoint>& points, double idle_seconds) {
   std::printf("#### Memory per stored object (VmRSS)\n\n");
-  std::printf("| server | objects | RSS before (MiB) | RSS after (MiB) | RSS per object (bytes) | object JSON (bytes) | RSS / JSON |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| server | objects | RSS before (MiB) | RSS after (MiB) | RSS per object (bytes) | object "
+      "JSON (bytes) | RSS / JSON | idle CPU after (%% of a core, %.0f s) |\n",
+      idle_seconds);
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const MemoryPoint& m : points) {
-    std::printf("| %s | %zu | %.1f | %.1f | %.0f | %.0f | %.1fx |\n", m.server.c_str(), m.objects,
-                static_cast<double>(m.rss_before) / 1048576.0,
+    std::printf("| %s | %zu | %.1f | %.1f | %.0f | %.0f | %.1fx | %.1f |\n", m.server.c_str(),
+                m.objects, static_cast<double>(m.rss_before) / 1048576.0,
                 static_cast<double>(m.rss_after) / 1048576.0, m.PerObject(), m.json_bytes,
-                m.json_bytes > 0 ? m.PerObject() / m.json_bytes : 0.0);
+                m.json_bytes > 0 ? m.PerObject() / m.json_bytes : 0.0, m.idle_cpu * 100);
   }
   std::printf("\n");
+}
+
+// Server CPU (in cores) over `seconds` of no requests: background work such as GC passes.
+double IdleCpu(const Server& s, double seconds) {
+  const CpuTimes before = ProcessCpu(s.pid);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  return (ProcessCpu(s.pid) - before).Total() / seconds;
 }
 
 }  // namespace
@@ -537,38 +636,57 @@ void PrintMemory(std::vector<MemoryPoint>& points) {
 
 int main(int argc, char** argv) {
   using namespace aidi::bench;
-  CLI::App app{"devcluster_bench: creates/s, LIST, watch fan-out and memory of aidi-devcluster "
-               "next to an anchor server; prints markdown. Run via bench/devcluster/run.sh."};
+  CLI::App app{
+      "devcluster_bench: creates/s, LIST, watch fan-out and memory of aidi-devcluster "
+      "next to an anchor server; prints markdown. Run via bench/devcluster/run.sh."};
   std::string mem_kc, disk_kc, tls_kc, anchor_kc;
   pid_t mem_pid = 0, disk_pid = 0, tls_pid = 0, anchor_pid = 0;
   std::size_t list_objects = 10000, memory_objects = 50000, single_conn_objects = 3000;
   std::size_t watch_updates = 2000, paced_updates = 500;
-  int conns = 8, list_runs = 10, paged_runs = 5, page_limit = 500, watchers = 100;
-  double paced_rate = 200, max_seconds = 20, disk_seconds = 4;
-  app.add_option("--devcluster", mem_kc, "kubeconfig of a --plain-http devcluster, in memory")->required();
+  int conns = 8, reps = 3, list_runs = 20, paged_runs = 10, page_limit = 500, watchers = 100;
+  double paced_rate = 200, max_seconds = 30, disk_seconds = 4, idle_seconds = 3;
+  app.add_option("--devcluster", mem_kc, "kubeconfig of a --plain-http devcluster, in memory")
+      ->required();
   app.add_option("--devcluster-pid", mem_pid, "its process id")->required();
-  app.add_option("--devcluster-disk", disk_kc, "kubeconfig of a --plain-http devcluster with --state-dir");
+  app.add_option("--devcluster-disk", disk_kc,
+                 "kubeconfig of a --plain-http devcluster with --state-dir");
   app.add_option("--devcluster-disk-pid", disk_pid, "its process id");
   app.add_option("--devcluster-tls", tls_kc, "kubeconfig of an HTTPS devcluster, in memory");
   app.add_option("--devcluster-tls-pid", tls_pid, "its process id");
   app.add_option("--anchor", anchor_kc, "kubeconfig of the anchor server (anchor_server.py)");
   app.add_option("--anchor-pid", anchor_pid, "its process id");
-  app.add_option("--list-objects", list_objects, "objects in the listed namespace")->capture_default_str();
-  app.add_option("--memory-objects", memory_objects, "objects stored for the second memory reading")->capture_default_str();
-  app.add_option("--single-conn-objects", single_conn_objects, "of --list-objects, created over one connection")->capture_default_str();
-  app.add_option("--conns", conns, "concurrent connections for the concurrent creates")->capture_default_str();
+  app.add_option("--list-objects", list_objects, "objects in the listed namespace")
+      ->capture_default_str();
+  app.add_option("--memory-objects", memory_objects, "objects stored for the second memory reading")
+      ->capture_default_str();
+  app.add_option("--single-conn-objects", single_conn_objects,
+                 "of --list-objects, created over one connection")
+      ->capture_default_str();
+  app.add_option("--conns", conns, "concurrent connections for the concurrent creates")
+      ->capture_default_str();
+  app.add_option("--reps", reps, "repetitions each create figure is split into")
+      ->capture_default_str();
   app.add_option("--list-runs", list_runs, "timed full LISTs")->capture_default_str();
   app.add_option("--paged-runs", paged_runs, "timed paged traversals")->capture_default_str();
   app.add_option("--page-limit", page_limit, "limit= for the paged list")->capture_default_str();
   app.add_option("--watchers", watchers, "concurrent watches")->capture_default_str();
-  app.add_option("--watch-updates", watch_updates, "updates sent as fast as possible")->capture_default_str();
-  app.add_option("--watch-paced-updates", paced_updates, "updates sent at --watch-paced-rate")->capture_default_str();
-  app.add_option("--watch-paced-rate", paced_rate, "writes per second in the paced phase")->capture_default_str();
-  app.add_option("--max-seconds", max_seconds, "cap on each create run")->capture_default_str();
-  app.add_option("--disk-seconds", disk_seconds, "cap on each --state-dir create run")->capture_default_str();
+  app.add_option("--watch-updates", watch_updates, "updates sent as fast as possible")
+      ->capture_default_str();
+  app.add_option("--watch-paced-updates", paced_updates, "updates sent at --watch-paced-rate")
+      ->capture_default_str();
+  app.add_option("--watch-paced-rate", paced_rate, "writes per second in the paced phase")
+      ->capture_default_str();
+  app.add_option("--max-seconds", max_seconds,
+                 "cap on each in-memory create figure (all repetitions)")
+      ->capture_default_str();
+  app.add_option("--disk-seconds", disk_seconds,
+                 "cap on each --state-dir create figure (all repetitions)")
+      ->capture_default_str();
+  app.add_option("--idle-seconds", idle_seconds, "how long idle server CPU is sampled")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  if (single_conn_objects > list_objects || memory_objects < list_objects) {
-    Die("need --single-conn-objects <= --list-objects <= --memory-objects");
+  if (single_conn_objects > list_objects || memory_objects < list_objects || reps < 1) {
+    Die("need --single-conn-objects <= --list-objects <= --memory-objects and --reps >= 1");
   }
 
   const std::string load_before = LoadAverage();
@@ -583,47 +701,64 @@ int main(int argc, char** argv) {
   std::vector<MemoryPoint> memory;
   const std::size_t rest = list_objects - single_conn_objects;
 
-  // The listed namespace is filled by the two create runs; memory is read around them.
-  auto fill_and_list = [&](const Server& s, bool grow_to_memory_objects) {
+  // The listed namespace is filled by the 1- and N-connection create runs, and memory is read
+  // around them; the devcluster then grows to --memory-objects for the second reading.
+  auto fill_and_list = [&](const Server& s, bool grow) {
     EnsureNamespace(s, "bench-list");
     EnsureNamespace(s, "bench-grow");
     const long long rss0 = RssBytes(s.pid);
-    creates.push_back(RunCreates(s, "bench-list", "list", 0, single_conn_objects, 1, max_seconds));
-    creates.push_back(RunCreates(s, "bench-list", "list", single_conn_objects, rest, conns, max_seconds));
-    const std::size_t stored = creates[creates.size() - 1].ok + creates[creates.size() - 2].ok;
-    const double json_bytes = (creates[creates.size() - 1].object_bytes + creates[creates.size() - 2].object_bytes) / 2;
-    memory.push_back({s.label, stored, rss0, RssBytes(s.pid), json_bytes});
+    CreateRun one =
+        RunCreatesRepeated(s, "bench-list", "list", 0, single_conn_objects, 1, max_seconds, reps);
+    CreateRun many = RunCreatesRepeated(s, "bench-list", "list", single_conn_objects, rest, conns,
+                                        max_seconds, reps);
+    const std::size_t stored = one.ok + many.ok;
+    const double json_bytes = stored ? (one.object_bytes * static_cast<double>(one.ok) +
+                                        many.object_bytes * static_cast<double>(many.ok)) /
+                                           static_cast<double>(stored)
+                                     : 0;
+    MemoryPoint at_list{s.label, stored, rss0, RssBytes(s.pid), json_bytes};
+    at_list.idle_cpu = IdleCpu(s, idle_seconds);
+    memory.push_back(at_list);
+    creates.push_back(std::move(one));
+    creates.push_back(std::move(many));
     lists.push_back(RunLists(s, "bench-list", list_runs, paged_runs, page_limit));
-    if (grow_to_memory_objects) {
-      CreateRun grow = RunCreates(s, "bench-grow", "grow", 0, memory_objects - list_objects, conns,
-                                  max_seconds * 4);
-      memory.push_back({s.label, stored + grow.ok, rss0, RssBytes(s.pid), json_bytes});
-      grow.server += Fmt(" (store growing %zu→%zu)", stored, stored + grow.ok);
-      creates.push_back(std::move(grow));
+    if (grow) {
+      CreateRun more = RunCreatesRepeated(s, "bench-grow", "grow", 0, memory_objects - list_objects,
+                                          conns, max_seconds * 4, reps);
+      MemoryPoint at_grow{s.label, stored + more.ok, rss0, RssBytes(s.pid), json_bytes};
+      at_grow.idle_cpu = IdleCpu(s, idle_seconds);
+      memory.push_back(at_grow);
+      more.server += Fmt(" (store growing %zu→%zu)", stored, stored + more.ok);
+      creates.push_back(std::move(more));
     }
   };
 
   fill_and_list(*mem, true);
-  std::optional<WatchRun> watch;
   EnsureNamespace(*mem, "bench-watch");
-  watch = RunWatchFanout(*mem, "bench-watch", watchers, watch_updates, paced_updates, paced_rate);
+  WatchRun watch =
+      RunWatchFanout(*mem, "bench-watch", watchers, watch_updates, paced_updates, paced_rate);
   if (anchor) fill_and_list(*anchor, false);
   if (disk) {
     EnsureNamespace(*disk, "bench-disk");
-    creates.push_back(RunCreates(*disk, "bench-disk", "disk1", 0, single_conn_objects, 1, disk_seconds));
-    creates.push_back(RunCreates(*disk, "bench-disk", "disk8", 0, rest, conns, disk_seconds));
+    creates.push_back(RunCreatesRepeated(*disk, "bench-disk", "disk1", 0, single_conn_objects, 1,
+                                         disk_seconds, reps));
+    creates.push_back(
+        RunCreatesRepeated(*disk, "bench-disk", "diskn", 0, rest, conns, disk_seconds, reps));
   }
   if (tls) {
     EnsureNamespace(*tls, "bench-tls");
-    creates.push_back(RunCreates(*tls, "bench-tls", "tls1", 0, single_conn_objects, 1, max_seconds));
-    creates.push_back(RunCreates(*tls, "bench-tls", "tls8", 0, rest, conns, max_seconds));
+    creates.push_back(RunCreatesRepeated(*tls, "bench-tls", "tls1", 0, single_conn_objects, 1,
+                                         max_seconds, reps));
+    creates.push_back(
+        RunCreatesRepeated(*tls, "bench-tls", "tlsn", 0, rest, conns, max_seconds, reps));
   }
-  const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double total_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   PrintCreates(creates);
   PrintLists(lists, page_limit);
-  PrintWatch(mem->label, *watch);
-  PrintMemory(memory);
+  PrintWatch(mem->label, watch);
+  PrintMemory(memory, idle_seconds);
   std::printf("Load average (1/5/15 min) before: %s; after: %s. Benchmark time: %.0f s.\n",
               load_before.c_str(), LoadAverage().c_str(), total_s);
   return 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -45,7 +46,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -78,8 +80,9 @@ StatusOr<Endpoint> LoadKubeconfig(const std::string& path) {
   const YAML::Node cluster = root["clusters"][0]["cluster"];
   const YAML::Node user = root["users"][0]["user"];
   if (!cluster || !cluster["server"] || !user || !user["token"]) {
-    return Status::InvalidArgument(path + ": expected clusters[0].cluster.server and "
-                                          "users[0].user.token");
+    return Status::InvalidArgument(path +
+                                   ": expected clusters[0].cluster.server and "
+                                   "users[0].user.token");
   }
   Endpoint ep;
   std::string server = cluster["server"].as<std::string>();
@@ -91,13 +94,16 @@ StatusOr<Endpoint> LoadKubeconfig(const std::string& path) {
   } else if (rest.starts_with("http://")) {
     rest.remove_prefix(7);
   } else {
-    return Status::InvalidArgument(path + ": server " + server + " is neither http:// nor https://");
+    return Status::InvalidArgument(path + ": server " + server +
+                                   " is neither http:// nor https://");
   }
   if (auto slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
   auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos) return Status::InvalidArgument(path + ": server has no port");
+  if (colon == std::string_view::npos)
+    return Status::InvalidArgument(path + ": server has no port");
   ep.host = std::string(rest.substr(0, colon));
-  if (ep.host.size() >= 2 && ep.host.front() == '[') ep.host = ep.host.substr(1, ep.host.size() - 2);
+  if (ep.host.size() >= 2 && ep.host.front() == '[')
+    ep.host = ep.host.substr(1, ep.host.size() - 2);
   ep.port = std::atoi(std::string(rest.substr(colon + 1)).c_str());
   if (ep.tls) {
     if (!cluster["certificate-authority-data"]) {
@@ -198,42 +204,34 @@ Status HttpConnection::SendAll(std::string_view data) {
   return Status::Ok();
 }
 
+StatusOr<std::size_t> HttpConnection::RecvSome(char* into, std::size_t n) {
+  for (;;) {
+    if (ssl_) {
+      int got = SSL_read(ssl_, into, static_cast<int>(std::min<std::size_t>(n, 1 << 30)));
+      if (got > 0) return static_cast<std::size_t>(got);
+      if (SSL_get_error(ssl_, got) == SSL_ERROR_ZERO_RETURN) {
+        return Status::Unavailable("connection closed");
+      }
+      return Status::Unavailable("TLS read: " + OpensslError());
+    }
+    ssize_t got = ::recv(fd_, into, n, 0);
+    if (got > 0) return static_cast<std::size_t>(got);
+    if (got == 0) return Status::Unavailable("connection closed");
+    if (errno != EINTR) return Errno("recv");
+  }
+}
+
 Status HttpConnection::Fill() {
-  if (pos_ > 0 && pos_ == buf_.size()) {
+  if (pos_ == buf_.size()) {
     buf_.clear();
     pos_ = 0;
   } else if (pos_ > (1 << 20) && pos_ > buf_.size() / 2) {
     buf_.erase(0, pos_);
     pos_ = 0;
   }
-  const std::size_t want = 256 * 1024;
-  const std::size_t old = buf_.size();
-  buf_.resize(old + want);
-  ssize_t n;
-  for (;;) {
-    if (ssl_) {
-      n = SSL_read(ssl_, buf_.data() + old, static_cast<int>(want));
-      if (n <= 0) {
-        int err = SSL_get_error(ssl_, static_cast<int>(n));
-        buf_.resize(old);
-        if (err == SSL_ERROR_ZERO_RETURN) return Status::Unavailable("connection closed");
-        return Status::Unavailable("TLS read: " + OpensslError());
-      }
-    } else {
-      n = ::recv(fd_, buf_.data() + old, want, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        buf_.resize(old);
-        return Errno("recv");
-      }
-      if (n == 0) {
-        buf_.resize(old);
-        return Status::Unavailable("connection closed");
-      }
-    }
-    break;
-  }
-  buf_.resize(old + static_cast<std::size_t>(n));
+  char scratch[64 * 1024];
+  AIDI_ASSIGN_OR_RETURN(std::size_t n, RecvSome(scratch, sizeof(scratch)));
+  buf_.append(scratch, n);
   return Status::Ok();
 }
 
@@ -272,7 +270,8 @@ Status HttpConnection::ReadHead(int* status, bool* chunked, long long* length, b
   while (eol != std::string_view::npos) {
     std::size_t start = eol + 2;
     eol = head.find("\r\n", start);
-    std::string_view line = head.substr(start, eol == std::string_view::npos ? head.npos : eol - start);
+    std::string_view line =
+        head.substr(start, eol == std::string_view::npos ? head.npos : eol - start);
     auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view name = Trim(line.substr(0, colon));
@@ -287,6 +286,7 @@ Status HttpConnection::ReadHead(int* status, bool* chunked, long long* length, b
     }
   }
   Consume(end + 4 - pos_);
+  head_received_ = std::chrono::steady_clock::now();
   return Status::Ok();
 }
 
@@ -305,37 +305,49 @@ Status HttpConnection::ReadChunkedBody(std::string* out) {
 
 StatusOr<HttpResponse> HttpConnection::Do(std::string_view method, std::string_view path,
                                           std::string_view body) {
+  HttpResponse resp;
+  AIDI_RETURN_IF_ERROR(Do(method, path, body, &resp));
+  return resp;
+}
+
+Status HttpConnection::Do(std::string_view method, std::string_view path, std::string_view body,
+                          HttpResponse* out) {
   const std::string req = Request(method, path, body);
+  out->status = 0;
+  out->body.clear();
   // A keep-alive connection the server closed while idle fails on first use: retry once.
   for (int attempt = 0;; ++attempt) {
     if (fd_ < 0) AIDI_RETURN_IF_ERROR(Connect());
     Status sent = SendAll(req);
-    int status = 0;
     bool chunked = false, close = false;
     long long length = -1;
-    Status head = sent.ok() ? ReadHead(&status, &chunked, &length, &close) : sent;
+    Status head = sent.ok() ? ReadHead(&out->status, &chunked, &length, &close) : sent;
     if (!head.ok()) {
       Close();
       if (attempt == 0) continue;
       return head;
     }
-    HttpResponse resp;
-    resp.status = status;
     if (chunked) {
-      AIDI_RETURN_IF_ERROR(ReadChunkedBody(&resp.body));
+      AIDI_RETURN_IF_ERROR(ReadChunkedBody(&out->body));
     } else if (length >= 0) {
+      // Straight into the caller's buffer: a 13 MB LIST is not copied or regrown here.
       const auto n = static_cast<std::size_t>(length);
-      while (buf_.size() - pos_ < n) AIDI_RETURN_IF_ERROR(Fill());
-      resp.body.assign(buf_.data() + pos_, n);
-      Consume(n);
+      const std::size_t have = std::min(n, buf_.size() - pos_);
+      out->body.resize(n);
+      std::memcpy(out->body.data(), buf_.data() + pos_, have);
+      Consume(have);
+      for (std::size_t got = have; got < n;) {
+        AIDI_ASSIGN_OR_RETURN(std::size_t k, RecvSome(out->body.data() + got, n - got));
+        got += k;
+      }
     } else {
       while (Fill().ok()) {
       }
-      resp.body.assign(buf_.data() + pos_, buf_.size() - pos_);
+      out->body.assign(buf_.data() + pos_, buf_.size() - pos_);
       close = true;
     }
     if (close) Close();
-    return resp;
+    return Status::Ok();
   }
 }
 

@@ -10,6 +10,7 @@
 // immutable after LoadKubeconfig and may be shared by every thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,18 +54,25 @@ class HttpConnection {
   // Sends one request and reads the whole response. `body` empty sends no body.
   [[nodiscard]] StatusOr<HttpResponse> Do(std::string_view method, std::string_view path,
                                           std::string_view body = {});
+  // The same, into `*out`, whose body buffer is reused (large LISTs are not reallocated).
+  [[nodiscard]] Status Do(std::string_view method, std::string_view path, std::string_view body,
+                          HttpResponse* out);
 
   // Sends a GET whose response is a chunked stream and reads only its status line and
   // headers. Returns the status; afterwards the caller owns the socket (fd(), plain HTTP only)
   // and must feed TakeBuffered() to a ChunkedDecoder before anything it reads itself.
   [[nodiscard]] StatusOr<int> StartStream(std::string_view path);
   int fd() const { return fd_; }
+  // When the last response's status line and headers had arrived (time to first byte).
+  std::chrono::steady_clock::time_point head_received() const { return head_received_; }
   std::string TakeBuffered();
 
   void Close();
 
  private:
   [[nodiscard]] Status SendAll(std::string_view data);
+  // Reads at least one byte into `into`; an error at EOF.
+  [[nodiscard]] StatusOr<std::size_t> RecvSome(char* into, std::size_t n);
   // Reads more bytes into buf_; an error at EOF.
   [[nodiscard]] Status Fill();
   // Reads the status line and headers; sets *chunked / *length (-1: none) / *close.
@@ -76,8 +84,9 @@ class HttpConnection {
   const Endpoint& endpoint_;
   int fd_ = -1;
   SSL* ssl_ = nullptr;
-  std::string buf_;     // received, not yet consumed bytes start at pos_
+  std::string buf_;  // received, not yet consumed bytes start at pos_
   std::size_t pos_ = 0;
+  std::chrono::steady_clock::time_point head_received_;
 };
 
 // Incremental decoder for a chunked response body (RFC 9112 7.1), for streamed watches.

@@ -26,12 +26,12 @@ long long RssBytes(pid_t pid) {
   return 0;
 }
 
-double CpuSeconds(pid_t pid) {
+CpuTimes ProcessCpu(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
   auto paren = text.rfind(')');
-  if (paren == std::string::npos) return 0;
+  if (paren == std::string::npos) return {};
   std::istringstream fields(text.substr(paren + 2));
   std::string f;
   long long utime = 0, stime = 0;
@@ -42,7 +42,8 @@ double CpuSeconds(pid_t pid) {
       break;
     }
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const auto tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return {static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
 }
 
 std::string LoadAverage() {

@@ -20,13 +20,14 @@ std::string Hex(std::uint64_t seed, int chars) {
   std::uint64_t x = seed;
   while (static_cast<int>(out.size()) < chars) {
     x = SplitMix(x);
-    for (int i = 0; i < 16 && static_cast<int>(out.size()) < chars; ++i) out += kHex[(x >> (4 * i)) & 15];
+    for (int i = 0; i < 16 && static_cast<int>(out.size()) < chars; ++i)
+      out += kHex[(x >> (4 * i)) & 15];
   }
   return out;
 }
 
-constexpr std::array<std::string_view, 6> kStages = {"ingest", "clean", "featurize",
-                                                     "train", "evaluate", "publish"};
+constexpr std::array<std::string_view, 6> kStages = {"ingest", "clean",    "featurize",
+                                                     "train",  "evaluate", "publish"};
 constexpr std::array<std::string_view, 4> kGpus = {"NVIDIA-A100-SXM4-40GB", "NVIDIA-L4",
                                                    "NVIDIA-H100-80GB-HBM3", "Tesla-T4"};
 constexpr std::array<std::string_view, 3> kObjectives = {"MinCost", "MinTime", "Balanced"};
@@ -88,7 +89,8 @@ std::string ConfigMapJson(std::string_view ns, std::string_view name, std::uint6
   o.append(R"("stage.env":"LOG_LEVEL=info\nAIDI_STAGE=)").append(stage);
   o.append(R"(\nAIDI_OUTPUT=/workspace/)").append(pipeline).append("/").append(stage);
   o.append(R"(\nAIDI_DEVICE=auto\n",)");
-  o += R"("retry.yaml":"limit: 3\nbackoff:\n  initialSeconds: 10\n  factor: 2\n  maxSeconds: 300\n",)";
+  o +=
+      R"("retry.yaml":"limit: 3\nbackoff:\n  initialSeconds: 10\n  factor: 2\n  maxSeconds: 300\n",)";
   o.append(R"("revision":")").append(std::to_string(revision)).append(R"("}})");
   return o;
 }

@@ -18,7 +18,7 @@ TEST(RequestInfo, ParsesResourcePathsLikeTheApiserver) {
   EXPECT_EQ(i.verb, "watch");
   EXPECT_EQ(i.group, "aidi.dev");
   EXPECT_EQ(i.version, "v1alpha1");
-  EXPECT_EQ(i.ns, std::nullopt);
+  EXPECT_EQ(i.ns, "");
 
   i = ParseRequestInfo("PUT", "/api/v1/namespaces/team-a/status", std::nullopt);
   EXPECT_EQ(i.resource, "namespaces");

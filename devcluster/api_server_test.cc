@@ -484,16 +484,28 @@ TEST_F(ApiServerTest, NamespaceDeletionEmptiesItFirst) {
                  json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "tmp"}}}})
                 .code,
             201);
+  // A finalizer on its content keeps the namespace terminating until released.
   ASSERT_EQ(Call("POST", "/api/v1/namespaces/tmp/configmaps",
-                 json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c"}}}})
+                 json{{"apiVersion", "v1"},
+                      {"kind", "ConfigMap"},
+                      {"metadata", {{"name", "held"}, {"finalizers", {"example.com/hold"}}}}})
                 .code,
             201);
   auto del = Call("DELETE", "/api/v1/namespaces/tmp");
   EXPECT_EQ(del.body["status"]["phase"], "Terminating");
-  auto refused =
-      Call("POST", "/api/v1/namespaces/tmp/configmaps",
-           json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "d"}}}});
-  EXPECT_EQ(refused.code, 403);
+  auto refused = Call("POST", "/api/v1/namespaces/tmp/configmaps",
+                      json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "d"}}}});
+  EXPECT_EQ(refused.code, 403) << refused.raw;
+  for (int i = 0; i < 500; ++i) {
+    auto held = Call("GET", "/api/v1/namespaces/tmp/configmaps/held");
+    if (held.body["metadata"].contains("deletionTimestamp")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/tmp").code, 200) << "still terminating";
+  ASSERT_EQ(Call("PATCH", "/api/v1/namespaces/tmp/configmaps/held",
+                 json{{"metadata", {{"finalizers", nullptr}}}}, "application/merge-patch+json")
+                .code,
+            200);
   for (int i = 0; i < 500 && Call("GET", "/api/v1/namespaces/tmp").code != 404; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -258,9 +258,10 @@ class Decoder {
   bool DecodeIntOrString(const WireField& w, int depth, json& v);
   bool DecodeTime(const WireField& w, int depth, bool micro, json& v);
   bool DecodeFieldsV1(const WireField& w, json& v);
-  bool Finish(const pb::Message& m, const std::vector<bool>& seen, const char* end, int depth,
+  // `end` is the empty view just past the message: zero-filled structs "start" there.
+  bool Finish(const pb::Message& m, const std::vector<bool>& seen, std::string_view end, int depth,
               json& out);
-  bool FillAbsent(const pb::Field& f, const char* at, int depth, json& out);
+  bool FillAbsent(const pb::Field& f, std::string_view end, int depth, json& out);
 
   bool Expect(const pb::Message& m, const pb::Field& f, const WireField& w, int want);
   bool Spend(const char* at);
@@ -297,7 +298,7 @@ bool Decoder::Next(std::string_view& rest, WireField& w) {
   }
   w.number = static_cast<std::uint32_t>(number);
   w.wire_type = static_cast<int>(tag & 7);
-  std::string field = "field " + std::to_string(w.number) + " at " + At(w.start);
+  auto field = [&] { return "field " + std::to_string(w.number) + " at " + At(w.start); };
   std::size_t size = 0;
   switch (w.wire_type) {
     case kVarint:
@@ -305,9 +306,9 @@ bool Decoder::Next(std::string_view& rest, WireField& w) {
         case VarintStatus::kOk:
           return true;
         case VarintStatus::kTruncated:
-          return Fail("truncated " + field);
+          return Fail("truncated " + field());
         case VarintStatus::kOverflow:
-          return Fail("varint overflows 64 bits in " + field);
+          return Fail("varint overflows 64 bits in " + field());
       }
       return false;
     case kFixed64:
@@ -318,16 +319,16 @@ bool Decoder::Next(std::string_view& rest, WireField& w) {
       break;
     case kLen: {
       std::uint64_t len = 0;
-      if (ReadVarint(rest, len) != VarintStatus::kOk) return Fail("truncated " + field);
-      if (len > rest.size()) return Fail("truncated " + field);
+      if (ReadVarint(rest, len) != VarintStatus::kOk) return Fail("truncated " + field());
+      if (len > rest.size()) return Fail("truncated " + field());
       size = static_cast<std::size_t>(len);
       break;
     }
     default:
-      return Fail(field + " has wire type " + std::to_string(w.wire_type) +
-                  " (groups are not used by Kubernetes)");
+      // 3 and 4 are proto2 groups, which Kubernetes never uses; 6 and 7 do not exist.
+      return Fail(field() + " has unsupported wire type " + std::to_string(w.wire_type));
   }
-  if (size > rest.size()) return Fail("truncated " + field);
+  if (size > rest.size()) return Fail("truncated " + field());
   w.bytes = rest.substr(0, size);
   rest.remove_prefix(size);
   return true;
@@ -391,7 +392,7 @@ bool Decoder::DecodeMessage(const pb::Message& m, std::string_view data, int dep
     seen[static_cast<std::size_t>(f - m.fields.data())] = true;
     if (!DecodeField(m, *f, w, depth, out)) return false;
   }
-  return Finish(m, seen, data.data() + data.size(), depth, out);
+  return Finish(m, seen, data.substr(data.size()), depth, out);
 }
 
 bool Decoder::DecodeField(const pb::Message& m, const pb::Field& f, const WireField& w, int depth,
@@ -606,13 +607,13 @@ bool Decoder::DecodeFieldsV1(const WireField& w, json& v) {
 
 // Renders what the wire left unsaid as Go would: zero `omitempty` scalars vanish, and struct
 // fields that were never sent still appear with their zero value.
-bool Decoder::Finish(const pb::Message& m, const std::vector<bool>& seen, const char* end,
+bool Decoder::Finish(const pb::Message& m, const std::vector<bool>& seen, std::string_view end,
                      int depth, json& out) {
   for (std::size_t i = 0; i < m.fields.size(); ++i) {
     const pb::Field& f = m.fields[i];
     if (f.kind == Kind::kUnsupported || f.kind == Kind::kTombstone) continue;
     if (f.shape == Shape::kInline) {
-      if (!seen[i] && !DecodeMessage(*f.message, std::string_view(end, 0), depth + 1, out)) {
+      if (!seen[i] && !DecodeMessage(*f.message, end, depth + 1, out)) {
         return false;
       }
       continue;
@@ -633,7 +634,7 @@ bool Decoder::Finish(const pb::Message& m, const std::vector<bool>& seen, const 
   return true;
 }
 
-bool Decoder::FillAbsent(const pb::Field& f, const char* at, int depth, json& out) {
+bool Decoder::FillAbsent(const pb::Field& f, std::string_view end, int depth, json& out) {
   std::string key(f.json);
   // An earlier occurrence of this message (proto2 merges them) may have set the field already.
   if (out.contains(key)) return true;
@@ -663,7 +664,7 @@ bool Decoder::FillAbsent(const pb::Field& f, const char* at, int depth, json& ou
       return true;
     case Kind::kMessage: {
       json zero = json::object();
-      if (!DecodeMessage(*f.message, std::string_view(at, 0), depth + 1, zero)) return false;
+      if (!DecodeMessage(*f.message, end, depth + 1, zero)) return false;
       out[key] = std::move(zero);
       return true;
     }

@@ -313,7 +313,7 @@ TEST(ProtobufTest, ErrorsNameTheFieldAndOffset) {
   EXPECT_EQ(DecodeError(with_raw(Len(4, "yes"))),
             "protobuf: field 4 (immutable) of ConfigMap at offset 23 has wire type 2, want 0");
   EXPECT_EQ(DecodeError(with_raw(Varint(1 << 3 | 3))),
-            "protobuf: field 1 at offset 23 has wire type 3 (groups are not used by Kubernetes)");
+            "protobuf: field 1 at offset 23 has unsupported wire type 3");
   EXPECT_EQ(DecodeError(with_raw(std::string(11, '\xff'))), "protobuf: malformed tag at offset 23");
 
   std::string iscsi_volume = Len(1, "v") + Len(2, Len(8, Len(1, "portal")));

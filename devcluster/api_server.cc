@@ -8,6 +8,7 @@
 #include "devcluster/api_server_internal.h"
 #include "devcluster/builtin_types.h"
 #include "devcluster/crd_types.h"
+#include "devcluster/protobuf.h"
 
 using nlohmann::json;
 
@@ -141,6 +142,13 @@ std::variant<kube::ApiError, json> DecodeBody(const ApiServer::Ctx& c, bool allo
       }
       return kube::NewBadRequest("the object provided is unrecognized (invalid JSON)");
     }
+  } else if (mt.type == "application/vnd.kubernetes.protobuf") {
+    // kubectl's typed commands (create namespace, create configmap, ...) send protobuf.
+    auto decoded = DecodeKubernetesProtobuf(c.req.body);
+    if (auto* err = std::get_if<std::string>(&decoded)) {
+      return kube::NewBadRequest("the object provided is unrecognized (" + *err + ")");
+    }
+    body = std::get<json>(std::move(decoded));
   } else if (allow_yaml && (mt.type == "application/yaml" || mt.type == "application/x-yaml" ||
                             mt.type == "text/yaml")) {
     auto parsed = YamlToJson(c.req.body);
@@ -152,7 +160,7 @@ std::variant<kube::ApiError, json> DecodeBody(const ApiServer::Ctx& c, bool allo
   } else {
     return kube::NewUnsupportedMediaType(
         "the body of the request was in an unknown format - accepted media types include: "
-        "application/json, application/yaml");
+        "application/json, application/yaml, application/vnd.kubernetes.protobuf");
   }
   if (!body.is_object()) {
     return kube::NewBadRequest("the object provided is unrecognized (expected a JSON object, got " +

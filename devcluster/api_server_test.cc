@@ -493,8 +493,9 @@ TEST_F(ApiServerTest, NamespaceDeletionEmptiesItFirst) {
             201);
   auto del = Call("DELETE", "/api/v1/namespaces/tmp");
   EXPECT_EQ(del.body["status"]["phase"], "Terminating");
-  auto refused = Call("POST", "/api/v1/namespaces/tmp/configmaps",
-                      json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "d"}}}});
+  auto refused =
+      Call("POST", "/api/v1/namespaces/tmp/configmaps",
+           json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "d"}}}});
   EXPECT_EQ(refused.code, 403) << refused.raw;
   for (int i = 0; i < 500; ++i) {
     auto held = Call("GET", "/api/v1/namespaces/tmp/configmaps/held");
@@ -568,11 +569,60 @@ TEST_F(ApiServerTest, DeploymentScaleSubresource) {
 }
 
 TEST_F(ApiServerTest, ConfigMapDataIsCappedAtOneMebibyte) {
-  json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "big"}}},
+  json cm = {{"apiVersion", "v1"},
+             {"kind", "ConfigMap"},
+             {"metadata", {{"name", "big"}}},
              {"data", {{"blob", std::string(1024 * 1024 + 1, 'x')}}}};
   auto r = Call("POST", "/api/v1/namespaces/default/configmaps", cm);
   EXPECT_EQ(r.code, 422) << r.raw.substr(0, 300);
   EXPECT_EQ(Call("PUT", "/api/v1/namespaces/default/configmaps", cm).code, 405);
+}
+
+}  // namespace
+}  // namespace aidi::devcluster
+
+namespace aidi::devcluster {
+namespace {
+
+TEST_F(ApiServerTest, ForegroundDeletionWaitsForDependents) {
+  auto owner =
+      Call("POST", "/api/v1/namespaces/default/configmaps",
+           json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "fg"}}}});
+  json ref = {{"apiVersion", "v1"},
+              {"kind", "ConfigMap"},
+              {"name", "fg"},
+              {"uid", owner.body["metadata"]["uid"]},
+              {"blockOwnerDeletion", true}};
+  // The dependent holds a finalizer, so the owner must wait in foregroundDeletion.
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps",
+                 json{{"apiVersion", "v1"},
+                      {"kind", "ConfigMap"},
+                      {"metadata",
+                       {{"name", "fg-kid"},
+                        {"ownerReferences", {ref}},
+                        {"finalizers", {"example.com/hold"}}}}})
+                .code,
+            201);
+  auto del = Call("DELETE", "/api/v1/namespaces/default/configmaps/fg",
+                  json{{"propagationPolicy", "Foreground"}});
+  ASSERT_EQ(del.code, 200);
+  EXPECT_EQ(del.body["metadata"]["finalizers"][0], "foregroundDeletion");
+  for (int i = 0; i < 500; ++i) {
+    auto kid = Call("GET", "/api/v1/namespaces/default/configmaps/fg-kid");
+    if (kid.body["metadata"].contains("deletionTimestamp")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/configmaps/fg").code, 200)
+      << "the owner stays while a dependent remains";
+  ASSERT_EQ(Call("PATCH", "/api/v1/namespaces/default/configmaps/fg-kid",
+                 json{{"metadata", {{"finalizers", nullptr}}}}, "application/merge-patch+json")
+                .code,
+            200);
+  for (int i = 0; i < 500 && Call("GET", "/api/v1/namespaces/default/configmaps/fg").code != 404;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/configmaps/fg").code, 404);
 }
 
 }  // namespace

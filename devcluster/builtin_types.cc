@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <random>
 #include <regex>
 #include <set>
 
+#include "devcluster/builtin_schemas/builtin_schemas.h"
 #include "devcluster/crd/printer_columns.h"
 
 using nlohmann::json;
@@ -719,9 +721,38 @@ std::optional<std::string> SelectableFieldValue(const json& obj, const std::stri
   return v.dump();
 }
 
+std::vector<std::string> PruneBuiltinMetadata(json& object) {
+  // StructuralSchema::Prune leaves a root's metadata alone, so ObjectMeta's schema is applied
+  // one level down: {"m": {"metadata": ...}} against {"m": {"metadata": ObjectMeta}}.
+  static const StructuralSchema* holder = [] {
+    json s = {{"type", "object"},
+              {"properties",
+               {{"m",
+                 {{"type", "object"},
+                  {"properties", {{"metadata", BuiltinObjectMetaSchema()}}}}}}}};
+    auto parsed = StructuralSchema::Parse(s);
+    if (!parsed.ok()) std::abort();
+    return new StructuralSchema(std::move(parsed).value());
+  }();
+  if (!object.is_object() || !object.contains("metadata") || !object["metadata"].is_object()) {
+    return {};
+  }
+  json wrapped = {{"m", {{"metadata", std::move(object["metadata"])}}}};
+  std::vector<std::string> pruned = holder->Prune(wrapped);
+  object["metadata"] = std::move(wrapped["m"]["metadata"]);
+  for (std::string& p : pruned) p = p.substr(p.find('.') + 1);  // "m.metadata.x" -> "metadata.x"
+  return pruned;
+}
+
 std::vector<ResourceTypePtr> BuiltinResourceTypes() {
   std::vector<ResourceTypePtr> out;
   auto add = [&](ResourceType t) {
+    if (const json* schema = BuiltinSchemaFor(t.group, t.version, t.kind)) {
+      auto parsed = StructuralSchema::Parse(*schema);
+      // The schemas are generated and embedded at build time; builtin_schemas_test parses them.
+      if (!parsed.ok()) std::abort();
+      t.schema = std::move(parsed).value();
+    }
     out.push_back(std::make_shared<const ResourceType>(std::move(t)));
   };
   auto simple = [](std::vector<std::function<json(const json&)>> middle) {

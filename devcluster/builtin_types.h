@@ -10,7 +10,13 @@
 
 namespace aidi::devcluster {
 
+// Each carries its structural schema (devcluster/builtin_schemas): writes prune unknown fields
+// and report them per fieldValidation, as upstream's typed decoding does.
 std::vector<ResourceTypePtr> BuiltinResourceTypes();
+
+// Drops the fields of `object`'s metadata that ObjectMeta does not declare (a root's metadata
+// is out of StructuralSchema::Prune's reach) and returns their paths ("metadata.bogus"), sorted.
+std::vector<std::string> PruneBuiltinMetadata(nlohmann::json& object);
 
 // Validation shared by every kind: metadata.name/generateName, namespace, labels, annotations,
 // finalizers, ownerReferences. `name_is_dns_label` selects the stricter name rule.

@@ -255,7 +255,8 @@ std::vector<OpenApiResource> OpenApiResources(const Registry& registry) {
     r.plural = t->plural;
     r.namespaced = t->namespaced;
     r.has_status = t->has_status;
-    if (t->schema) r.schema = t->schema->raw();
+    // Built-in kinds' schemas come from devcluster/builtin_schemas (see openapi.h).
+    if (t->schema && t->is_custom()) r.schema = t->schema->raw();
     out.push_back(std::move(r));
   }
   return out;

@@ -1,7 +1,7 @@
 // The garbage collector and namespace lifecycle, as kube-controller-manager runs them next to
 // a real apiserver: ownerReference cascading (background, foreground, orphan), emptying a
 // terminating namespace before it goes, and the default namespaces and service accounts.
-// One background thread; woken by deletes and deletion marks, and every two seconds.
+// One background thread; woken by deletes and deletion marks, and every five seconds.
 #include <set>
 
 #include "base/log.h"
@@ -47,7 +47,7 @@ void ApiServer::GcLoop() {
   while (!stopping_) {
     {
       std::unique_lock lock(gc_mu_);
-      gc_cv_.wait_for(lock, std::chrono::seconds(2),
+      gc_cv_.wait_for(lock, std::chrono::seconds(5),
                       [&] { return gc_pending_ || stopping_.load(); });
       gc_pending_ = false;
     }

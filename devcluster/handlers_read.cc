@@ -291,7 +291,6 @@ void ApiServer::HandleList(Ctx& c) {
   std::string out;
   std::size_t total = 128;
   for (const auto& o : page) total += o->json.size() + 1;
-  out.reserve(total);
   if (fmt.rendering == Rendering::kPartialMetadata) {
     out = R"({"kind":"PartialObjectMetadataList","apiVersion":")" + fmt.table_api_version +
           R"(","metadata":)" + meta.dump() + R"(,"items":[)";
@@ -302,6 +301,8 @@ void ApiServer::HandleList(Ctx& c) {
   } else {
     out = R"({"kind":")" + c.rt->list_kind + R"(","apiVersion":")" + c.rt->api_version() +
           R"(","metadata":)" + meta.dump() + R"(,"items":[)";
+    // Reserve after the prefix is in place: assigning it would drop the reservation.
+    out.reserve(out.size() + total);
     for (std::size_t k = 0; k < page.size(); ++k) {
       if (k) out += ',';
       out += page[k]->json;

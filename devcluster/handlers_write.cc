@@ -6,6 +6,7 @@
 #include "devcluster/api_server.h"
 #include "devcluster/api_server_internal.h"
 #include "devcluster/crd_types.h"
+#include "devcluster/managed_fields.h"
 #include "devcluster/object_writer.h"
 #include "kube/core/patch.h"
 
@@ -23,6 +24,40 @@ std::variant<kube::ApiError, FieldValidation> ParseFieldValidation(const ApiServ
   if (v == "Ignore") return FieldValidation::kIgnore;
   return kube::NewBadRequest("fieldValidation: Unsupported value: \"" + v +
                              "\": supported values: \"Ignore\", \"Strict\", \"Warn\"");
+}
+
+// Who is writing, for managedFields: ?fieldManager=, else the user agent's product name, as
+// the apiserver derives it ("kubectl", "OpenAPI-Generator").
+ManagerWrite Writer(const ApiServer::Ctx& c, const ResourceType& rt, const std::string& operation) {
+  std::string manager = c.req.Query("fieldManager").value_or("");
+  if (manager.empty()) {
+    std::string ua = c.req.Header("user-agent");
+    manager = ua.substr(0, ua.find('/'));
+    if (manager.empty()) manager = "unknown";
+  }
+  return {manager, operation, rt.api_version(), FormatRfc3339(c.now)};
+}
+
+// Records field ownership for a non-apply write that produced `m` from `old` (null on create).
+void RecordWrite(const ApiServer::Ctx& c, const ResourceType& rt, const json& old,
+                 std::variant<kube::ApiError, Mutation>& m) {
+  auto* mutation = std::get_if<Mutation>(&m);
+  if (!mutation || mutation->kind != Mutation::Kind::kPut) return;
+  RecordUpdate(old, mutation->object, Writer(c, rt, "Update"));
+}
+
+kube::ApiError ApplyConflictError(const ResourceType& rt, const std::string& name,
+                                  const std::vector<ApplyConflict>& conflicts) {
+  kube::ApiError e = kube::NewConflict(rt.group_resource(), name, "");
+  e.body["message"] = ConflictMessage(conflicts);
+  json causes = json::array();
+  for (const auto& c : conflicts) {
+    causes.push_back({{"reason", "FieldManagerConflict"},
+                      {"message", "conflict with \"" + c.manager + "\" using " + c.api_version},
+                      {"field", c.path}});
+  }
+  e.body["details"]["causes"] = causes;
+  return e;
 }
 
 bool IsDryRun(const ApiServer::Ctx& c) {
@@ -160,6 +195,7 @@ void ApiServer::HandleCreate(Ctx& c) {
   auto prepared = PrepareCreate(wc, std::move(body));
   if (auto* e = std::get_if<kube::ApiError>(&prepared)) return SendError(c, *e);
   json obj = std::get<json>(std::move(prepared));
+  RecordUpdate(nullptr, obj, Writer(c, rt, "Update"));
   if (IsDryRun(c)) {
     if (store_.Get(rt.storage_key(), c.info.ns, name)) {
       return SendError(c, kube::NewAlreadyExists(rt.group_resource(), name));
@@ -212,6 +248,7 @@ void ApiServer::HandleUpdate(Ctx& c) {
                     [&](const ObjectPtr& current) -> std::variant<kube::ApiError, Mutation> {
                       if (!current) return kube::NewNotFound(rt.group_resource(), c.info.name);
                       auto m = PrepareUpdate(wc, *current, body, c.info.subresource);
+                      RecordWrite(c, rt, current->Parse(), m);
                       if (dry_run && std::holds_alternative<Mutation>(m)) {
                         dry_result = std::get<Mutation>(m).object;
                         return Mutation{};
@@ -278,7 +315,8 @@ void ApiServer::HandlePatch(Ctx& c) {
   json dry_result;
   bool created = false;
   // Read before taking the store's write lock in Mutate (reads inside it would deadlock).
-  const bool namespace_exists = !rt.namespaced || store_.Get("/namespaces", "", c.info.ns) != nullptr;
+  const bool namespace_exists =
+      !rt.namespaced || store_.Get("/namespaces", "", c.info.ns) != nullptr;
   auto result = store_.Mutate(
       rt.storage_key(), c.info.ns, c.info.name,
       [&](const ObjectPtr& current) -> std::variant<kube::ApiError, Mutation> {
@@ -287,16 +325,19 @@ void ApiServer::HandlePatch(Ctx& c) {
             return kube::NewNotFound(rt.group_resource(), c.info.name);
           }
           // Server-side apply creates what does not exist yet.
-          json obj = patch;
+          if (!namespace_exists) return kube::NewNotFound({"", "namespaces"}, c.info.ns);
+          json obj;
+          (void)Apply(nullptr, patch, Writer(c, rt, "Apply"), true, obj);
+          json owners = obj["metadata"].value("managedFields", json());
           obj["metadata"]["name"] = c.info.name;
           if (rt.namespaced) obj["metadata"]["namespace"] = c.info.ns;
-          if (!namespace_exists) return kube::NewNotFound({"", "namespaces"}, c.info.ns);
           auto prepared = PrepareCreate(wc, std::move(obj));
           if (auto* e = std::get_if<kube::ApiError>(&prepared)) return *e;
           created = true;
           Mutation m;
           m.kind = Mutation::Kind::kPut;
           m.object = std::get<json>(std::move(prepared));
+          if (!owners.is_null()) m.object["metadata"]["managedFields"] = owners;
           m.selectable_fields = &rt.selectable_fields;
           if (dry_run) {
             dry_result = m.object;
@@ -306,9 +347,15 @@ void ApiServer::HandlePatch(Ctx& c) {
         }
         json original = current->Parse();
         StatusOr<json> patched = Status::Internal("unreachable");
-        if (type == "application/json-patch+json") {
+        if (is_apply) {
+          json merged;
+          auto conflicts = Apply(original, patch, Writer(c, rt, "Apply"),
+                                 QueryBool(c.req.Query("force")), merged);
+          if (!conflicts.empty()) return ApplyConflictError(rt, c.info.name, conflicts);
+          patched = std::move(merged);
+        } else if (type == "application/json-patch+json") {
           patched = kube::ApplyJsonPatch(original, patch);
-        } else if (type == "application/merge-patch+json" || (is_apply && rt.is_custom())) {
+        } else if (type == "application/merge-patch+json") {
           patched = kube::ApplyMergePatch(original, patch);
         } else {
           patched = kube::ApplyStrategicMergePatch(original, patch, rt.kind);
@@ -332,6 +379,7 @@ void ApiServer::HandlePatch(Ctx& c) {
                                      ") does not match the name on the URL (" + c.info.name + ")");
         }
         auto m = PrepareUpdate(wc, *current, std::move(patched).value(), c.info.subresource);
+        if (!is_apply) RecordWrite(c, rt, original, m);
         if (dry_run && std::holds_alternative<Mutation>(m)) {
           dry_result = std::get<Mutation>(m).object;
           return Mutation{};
@@ -666,13 +714,15 @@ void ApiServer::HandleScale(Ctx& c) {
   } else {
     if (type != "application/json-patch+json" && type != "application/merge-patch+json" &&
         type != "application/strategic-merge-patch+json") {
-      return SendError(c, kube::NewUnsupportedMediaType(
-                              "the body of the request was in an unknown format - accepted media "
-                              "types include: application/json-patch+json, "
-                              "application/merge-patch+json, application/strategic-merge-patch+json"));
+      return SendError(c,
+                       kube::NewUnsupportedMediaType(
+                           "the body of the request was in an unknown format - accepted media "
+                           "types include: application/json-patch+json, "
+                           "application/merge-patch+json, application/strategic-merge-patch+json"));
     }
     body = json::parse(c.req.body, nullptr, false);
-    if (body.is_discarded()) return SendError(c, kube::NewBadRequest("error decoding patch: invalid JSON"));
+    if (body.is_discarded())
+      return SendError(c, kube::NewBadRequest("error decoding patch: invalid JSON"));
   }
   WriteContext wc{rt, c.now, FieldValidation::kIgnore, &c.warnings};
   auto result = store_.Mutate(
@@ -695,11 +745,14 @@ void ApiServer::HandleScale(Ctx& c) {
         if (!wanted.contains("/spec/replicas"_json_pointer) ||
             !wanted.at("/spec/replicas"_json_pointer).is_number_integer() ||
             wanted.at("/spec/replicas"_json_pointer).get<long>() < 0) {
-          json got = wanted.contains("/spec/replicas"_json_pointer) ? wanted.at("/spec/replicas"_json_pointer) : json();
-          return kube::NewInvalid("autoscaling", "Scale", c.info.name,
-                                  {{"FieldValueInvalid",
-                                    "Invalid value: " + got.dump() + ": must be greater than or equal to 0",
-                                    "spec.replicas"}});
+          json got = wanted.contains("/spec/replicas"_json_pointer)
+                         ? wanted.at("/spec/replicas"_json_pointer)
+                         : json();
+          return kube::NewInvalid(
+              "autoscaling", "Scale", c.info.name,
+              {{"FieldValueInvalid",
+                "Invalid value: " + got.dump() + ": must be greater than or equal to 0",
+                "spec.replicas"}});
         }
         obj[PointerFor(rt.spec_replicas_path)] = wanted.at("/spec/replicas"_json_pointer);
         return PrepareUpdate(wc, *current, std::move(obj), "");

@@ -11,11 +11,22 @@ using nlohmann::json;
 namespace aidi::devcluster {
 namespace {
 
-// Applies the CRD schema: drop unknown fields (reporting them per the field validation mode),
-// fill defaults, and collect validation errors.
+// Applies the schema: drop unknown fields (reporting them per the field validation mode); for
+// custom resources also fill defaults and collect validation errors.
+//
+// Built-in kinds (schemas from devcluster/builtin_schemas) are only pruned, metadata included:
+// upstream decodes them into Go structs, which drops unknown fields (strict decoding reports
+// them) but neither defaults from nor validates against the OpenAPI schema. Their defaults and
+// validation are the strategies' in builtin_types.cc. A value of the wrong JSON type (upstream:
+// 400 `json: cannot unmarshal string into Go struct field ...`) is not checked.
 std::optional<kube::ApiError> ApplySchema(const WriteContext& wc, json& obj, FieldErrorList& errs) {
   if (!wc.rt.schema) return std::nullopt;
   std::vector<std::string> pruned = wc.rt.schema->Prune(obj);
+  if (!wc.rt.is_custom()) {
+    std::vector<std::string> meta = PruneBuiltinMetadata(obj);
+    pruned.insert(pruned.end(), meta.begin(), meta.end());
+    std::sort(pruned.begin(), pruned.end());
+  }
   if (!pruned.empty() && wc.field_validation != FieldValidation::kIgnore) {
     std::string joined;
     for (auto& p : pruned) {
@@ -31,6 +42,7 @@ std::optional<kube::ApiError> ApplySchema(const WriteContext& wc, json& obj, Fie
                                  ": strict decoding error: " + joined);
     }
   }
+  if (!wc.rt.is_custom()) return std::nullopt;
   wc.rt.schema->ApplyDefaults(obj);
   for (const FieldError& e : wc.rt.schema->Validate(obj)) {
     errs.Add(e.reason, e.field, e.message);
@@ -164,7 +176,11 @@ std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
       }
     }
     m.erase("selfLink");
-    m.erase("managedFields");
+    // Field ownership is the server's record: kept from the stored object unless the writer
+    // sends its own (as server-side apply does, and as upstream lets clients reset it).
+    if (!m.contains("managedFields") && old["metadata"].contains("managedFields")) {
+      m["managedFields"] = old["metadata"]["managedFields"];
+    }
     if (rt.has_status) {
       if (old.contains("status")) {
         obj["status"] = old["status"];

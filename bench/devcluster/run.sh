@@ -7,7 +7,7 @@
 # Starts four servers on 127.0.0.1 with free ports: aidi-devcluster in memory (--plain-http),
 # with --state-dir (--plain-http; the state directory sits under build/, on the repository's
 # disk, not a tmpfs), over HTTPS (the default), and the anchor (anchor_server.py on the
-# system Python). Stops them on exit. A whole run takes about two to three minutes.
+# system Python). Stops them on exit. The benchmark takes about a minute, plus the build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)

@@ -19,14 +19,19 @@
 //   for the PATCH op with the GVK and "application/strategic-merge-patch+json" in its
 //   requestBody content; only then buildStrategicMergePatchFromOpenAPIV3 searches
 //   components.schemas for a schema whose x-kubernetes-group-version-kind ARRAY contains the
-//   GVK and computes the patch from it (x-kubernetes-patch-merge-key/strategy). With no such
-//   schema it returns no patch and kubectl falls back to OpenAPI v2 and then to its compiled-in
-//   Go types. Decision: built-in kinds are published WITHOUT a GVK-tagged component schema (an
-//   untagged permissive schema keeps response refs resolvable), so kubectl always computes
-//   strategic merge patches from its compiled-in types, which know every merge key; a
-//   field-less tagged schema would make kubectl fail with "unable to find api field" and print
-//   a warning on every apply. Custom resources advertise only json-patch, merge-patch and
-//   apply-patch (as apiextensions-apiserver does), so kubectl uses a JSON merge patch for them.
+//   GVK and computes the patch from it (x-kubernetes-patch-merge-key/strategy, read from the
+//   field's own schema before its allOf/$ref is resolved). With no such schema it returns no
+//   patch and kubectl falls back to OpenAPI v2 and then to its compiled-in Go types. A lookup
+//   failure ("unable to find api field", for a field absent from `properties` whose old and new
+//   values differ) is printed as "warning: error calculating patch from openapi v3 spec" before
+//   the fallback. Decision: built-in kinds are published with their full schemas
+//   (devcluster/builtin_schemas: every field, upstream's patch extensions), tagged with their
+//   GVK, so kubectl computes the same strategic merge patches from them as from its compiled-in
+//   types; a kind without a generated schema gets an untagged permissive schema (a field-less
+//   tagged one would fail every lookup). Maps of structs are reached only through atomic lists
+//   (a CRD's versions[].schema), whose items kubectl never looks into. Custom resources
+//   advertise only json-patch, merge-patch and apply-patch (as apiextensions-apiserver does),
+//   so kubectl uses a JSON merge patch for them.
 // * kubectl explain (k8s.io/kubectl/pkg/explain/v2/explain.go, templates/plaintext.tmpl):
 //   fetches the GV document, finds the GVK on the get/post/put/patch/delete operation of
 //   /apis/<g>/<v>/<plural>, .../<plural>/{name}, .../namespaces/{namespace}/<plural>[/{name}],
@@ -50,6 +55,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <set>
+
+#include "devcluster/builtin_schemas/builtin_schemas.h"
 
 using nlohmann::json;
 
@@ -781,6 +788,66 @@ void StripForV2(json& s, int depth) {
   if (s.contains("additionalProperties")) StripForV2(s["additionalProperties"], depth + 1);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Built-in kinds: definitions from devcluster/builtin_schemas, whose references are
+// {"$ref": "<name>", <siblings>}.
+
+// The generated definition name of a built-in kind, or "" when there is none.
+std::string BuiltinDefinition(const OpenApiResource& r) {
+  for (const json& k : BuiltinSchemas().at("kinds")) {
+    if (k.at("group") == r.group && k.at("version") == r.version && k.at("kind") == r.kind) {
+      return k.at("definition").get<std::string>();
+    }
+  }
+  return "";
+}
+
+// One generated schema as published: references in the document's style (v3 wraps a reference
+// with siblings in allOf, as kube-openapi's builder3 does), IntOrString/Quantity as the strings
+// upstream publishes. `refs` collects the definitions referred to.
+json PublishedSchema(const json& s, const Style& st, std::set<std::string>& refs, int depth) {
+  if (!s.is_object() || depth > 64) return s;
+  if (auto ref = s.find("$ref"); ref != s.end()) {
+    const std::string name = ref->get<std::string>();
+    refs.insert(name);
+    json siblings = s;
+    siblings.erase("$ref");
+    if (siblings.empty()) return st.RefOnly(name);
+    json out = st.v3 ? json{{"allOf", json::array({st.RefOnly(name)})}} : st.RefOnly(name);
+    for (auto it = siblings.begin(); it != siblings.end(); ++it) out[it.key()] = it.value();
+    return out;
+  }
+  json out = s;
+  if (out.value("x-kubernetes-int-or-string", false)) {
+    out.erase("x-kubernetes-int-or-string");
+    out["type"] = "string";
+  }
+  if (out.contains("properties") && out["properties"].is_object()) {
+    for (auto& [k, v] : out["properties"].items()) v = PublishedSchema(v, st, refs, depth + 1);
+  }
+  for (const char* k : {"items", "additionalProperties"}) {
+    if (out.contains(k)) out[k] = PublishedSchema(out[k], st, refs, depth + 1);
+  }
+  return out;
+}
+
+// Adds `name` and every definition it refers to, but not over the hand-written meta schemas.
+void AddBuiltinDefinitions(const std::string& name, const Style& st, json& schemas) {
+  const json& defs = BuiltinSchemas().at("definitions");
+  std::vector<std::string> todo = {name};
+  std::set<std::string> seen;
+  while (!todo.empty()) {
+    std::string n = todo.back();
+    todo.pop_back();
+    if (!seen.insert(n).second || schemas.contains(n) || !defs.contains(n)) continue;
+    std::set<std::string> refs;
+    json s = PublishedSchema(defs.at(n), st, refs, 0);
+    if (n == "io.k8s.apimachinery.pkg.util.intstr.IntOrString") s["format"] = "int-or-string";
+    schemas[n] = std::move(s);
+    todo.insert(todo.end(), refs.begin(), refs.end());
+  }
+}
+
 json ResourceSchema(const OpenApiResource& r, const Style& st) {
   if (!IsCustom(r)) {
     // Untagged on purpose (see the note at the top): a permissive schema for response refs.
@@ -1000,7 +1067,13 @@ class PathBuilder {
 
 void AddResource(const OpenApiResource& r, const Style& st, json& paths, json& schemas) {
   PathBuilder(r, st).AddTo(paths);
-  schemas[DefinitionName(r, r.kind)] = ResourceSchema(r, st);
+  const std::string builtin = IsCustom(r) ? "" : BuiltinDefinition(r);
+  if (!builtin.empty() && builtin == DefinitionName(r, r.kind)) {
+    schemas.erase(builtin);
+    AddBuiltinDefinitions(builtin, st, schemas);
+  } else {
+    schemas[DefinitionName(r, r.kind)] = ResourceSchema(r, st);
+  }
   schemas[DefinitionName(r, r.kind + "List")] = ListSchema(r, st);
 }
 

@@ -26,10 +26,11 @@ struct OpenApiResource {
   std::string plural;   // "pods"
   bool namespaced = true;
   bool has_status = false;
-  // openAPIV3Schema for custom resources; null for built-in kinds (published as a permissive
-  // object schema with the standard metadata, deliberately without x-kubernetes-group-version-
-  // kind so kubectl apply computes strategic merge patches from its compiled-in types; see the
-  // note at the top of openapi.cc).
+  // openAPIV3Schema for custom resources; null for built-in kinds, which are published with
+  // their schemas from devcluster/builtin_schemas (upstream's definition names, patch
+  // extensions and x-kubernetes-group-version-kind, so kubectl explains them and computes
+  // strategic merge patches from them), or, for a kind without one, as a permissive untagged
+  // object schema (see the note at the top of openapi.cc).
   nlohmann::json schema;
 };
 

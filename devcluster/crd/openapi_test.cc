@@ -199,7 +199,7 @@ TEST(OpenApiV3, EveryRefResolves) {
   }
 }
 
-TEST(OpenApiV3, BuiltinKindsHaveNoGvkTaggedSchema) {
+TEST(OpenApiV3, BuiltinKindsPublishTheirGeneratedSchemas) {
   json doc = BuildOpenApiV3Document("", "v1", {ConfigMap()});
   const json& patch = doc["paths"]["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"];
   EXPECT_EQ(patch["x-kubernetes-group-version-kind"], Gvk("", "v1", "ConfigMap"));
@@ -208,9 +208,52 @@ TEST(OpenApiV3, BuiltinKindsHaveNoGvkTaggedSchema) {
   EXPECT_TRUE(SupportsFieldValidation(doc, Gvk("", "v1", "ConfigMap")));
   const json& schemas = doc["components"]["schemas"];
   ASSERT_TRUE(schemas.contains("io.k8s.api.core.v1.ConfigMap"));
+  const json& cm = schemas["io.k8s.api.core.v1.ConfigMap"];
+  // kubectl explain and kubectl apply find the kind's schema by this tag.
+  EXPECT_EQ(cm["x-kubernetes-group-version-kind"], json::array({Gvk("", "v1", "ConfigMap")}));
+  EXPECT_EQ(cm["properties"]["data"]["type"], "object");
+  EXPECT_EQ(cm["properties"]["data"]["additionalProperties"]["type"], "string");
+  EXPECT_EQ(cm["properties"]["metadata"]["allOf"][0]["$ref"],
+            "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta");
+  // The hand-written ObjectMeta is kept (not replaced by the generated one).
+  EXPECT_EQ(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]["properties"]
+                   ["ownerReferences"]["x-kubernetes-patch-merge-key"],
+            "uid");
+}
+
+TEST(OpenApiV3, BuiltinSchemasCarryUpstreamPatchMetadata) {
+  OpenApiResource pod = ConfigMap();
+  pod.kind = "Pod";
+  pod.plural = "pods";
+  json doc = BuildOpenApiV3Document("", "v1", {pod});
+  const json& schemas = doc["components"]["schemas"];
+  const json& spec = schemas["io.k8s.api.core.v1.PodSpec"]["properties"];
+  EXPECT_EQ(spec["containers"]["x-kubernetes-patch-merge-key"], "name");
+  EXPECT_EQ(spec["containers"]["x-kubernetes-patch-strategy"], "merge");
+  EXPECT_EQ(spec["containers"]["items"]["$ref"], "#/components/schemas/io.k8s.api.core.v1.Container");
+  EXPECT_EQ(spec["volumes"]["x-kubernetes-patch-strategy"], "merge,retainKeys");
+  EXPECT_FALSE(spec["tolerations"].contains("x-kubernetes-patch-strategy"));
+  const json& container = schemas["io.k8s.api.core.v1.Container"]["properties"];
+  EXPECT_EQ(container["ports"]["x-kubernetes-patch-merge-key"], "containerPort");
+  EXPECT_EQ(container["volumeMounts"]["x-kubernetes-patch-merge-key"], "mountPath");
+  EXPECT_EQ(schemas["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]["format"], "int-or-string");
+  EXPECT_EQ(schemas["io.k8s.api.core.v1.Pod"]["x-kubernetes-group-version-kind"],
+            json::array({Gvk("", "v1", "Pod")}));
+  std::set<std::string> refs;
+  CollectRefs(doc, &refs);
+  for (const std::string& r : refs) EXPECT_TRUE(schemas.contains(r.substr(21))) << r;
+}
+
+TEST(OpenApiV3, BuiltinKindWithoutGeneratedSchemaStaysUntagged) {
+  OpenApiResource rc = ConfigMap();
+  rc.kind = "ReplicationController";
+  rc.plural = "replicationcontrollers";
+  json doc = BuildOpenApiV3Document("", "v1", {rc});
+  const json& schemas = doc["components"]["schemas"];
+  ASSERT_TRUE(schemas.contains("io.k8s.api.core.v1.ReplicationController"));
   for (const auto& [name, s] : schemas.items()) {
     for (const json& g : s.value("x-kubernetes-group-version-kind", json::array())) {
-      EXPECT_NE(g["kind"], "ConfigMap") << name;
+      EXPECT_NE(g["kind"], "ReplicationController") << name;
     }
   }
 }

@@ -9,6 +9,7 @@
 #include "devcluster/builtin_types.h"
 #include "devcluster/crd_types.h"
 #include "devcluster/protobuf.h"
+#include "devcluster/reviews.h"
 
 using nlohmann::json;
 
@@ -199,6 +200,7 @@ ApiServer::~ApiServer() { Stop(); }
 
 Status ApiServer::Init() {
   for (auto& t : BuiltinResourceTypes()) registry_.Add(t);
+  for (auto& t : ReviewResourceTypes()) registry_.Add(t);
   // Serve every CRD already stored (after a restart on a state directory), and recompute
   // each restored object's selectable fields now that types are known.
   for (const ObjectPtr& crd :
@@ -328,6 +330,7 @@ void ApiServer::Dispatch(Ctx& c) {
     SendError(c, kube::NewNoResource());
     return;
   }
+  if (c.rt->create_only) return HandleReview(c);
   const std::string& sub = c.info.subresource;
   const std::string& verb = c.info.verb;
   if (!c.rt->namespaced && !c.info.ns.empty()) {

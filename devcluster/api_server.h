@@ -104,6 +104,7 @@ class ApiServer {
   void HandleDeleteCollection(Ctx& c);
   void HandleBinding(Ctx& c);
   void HandleScale(Ctx& c);
+  void HandleReview(Ctx& c);  // reviews.cc
 
  public:  // used by the garbage collector and tests; not part of the HTTP surface
   // Deletes one object as a DELETE request would (finalizers, propagation policy).

@@ -725,11 +725,10 @@ std::vector<std::string> PruneBuiltinMetadata(json& object) {
   // StructuralSchema::Prune leaves a root's metadata alone, so ObjectMeta's schema is applied
   // one level down: {"m": {"metadata": ...}} against {"m": {"metadata": ObjectMeta}}.
   static const StructuralSchema* holder = [] {
-    json s = {{"type", "object"},
-              {"properties",
-               {{"m",
-                 {{"type", "object"},
-                  {"properties", {{"metadata", BuiltinObjectMetaSchema()}}}}}}}};
+    json s = {
+        {"type", "object"},
+        {"properties",
+         {{"m", {{"type", "object"}, {"properties", {{"metadata", BuiltinObjectMetaSchema()}}}}}}}};
     auto parsed = StructuralSchema::Parse(s);
     if (!parsed.ok()) std::abort();
     return new StructuralSchema(std::move(parsed).value());

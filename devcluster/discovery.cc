@@ -30,7 +30,8 @@ bool VersionBefore(const std::string& a, const std::string& b) {
   return false;
 }
 
-std::vector<std::string> VerbsFor(const ResourceType&) {
+std::vector<std::string> VerbsFor(const ResourceType& t) {
+  if (t.create_only) return {"create"};
   return {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
 }
 

@@ -60,6 +60,12 @@ kube::ApiError ApplyConflictError(const ResourceType& rt, const std::string& nam
   return e;
 }
 
+// Whether the request body was JSON (not YAML or protobuf).
+bool IsJsonBody(const ApiServer::Ctx& c) {
+  std::string type = ParseMediaType(c.req.Header("content-type")).type;
+  return type == "application/json" || type.empty();
+}
+
 bool IsDryRun(const ApiServer::Ctx& c) {
   auto [lo, hi] = c.req.query.equal_range("dryRun");
   for (auto it = lo; it != hi; ++it) {
@@ -192,6 +198,7 @@ void ApiServer::HandleCreate(Ctx& c) {
     }
   }
   WriteContext wc{rt, c.now, std::get<FieldValidation>(fv), &c.warnings};
+  if (IsJsonBody(c)) wc.json_body = c.req.body;
   auto prepared = PrepareCreate(wc, std::move(body));
   if (auto* e = std::get_if<kube::ApiError>(&prepared)) return SendError(c, *e);
   json obj = std::get<json>(std::move(prepared));
@@ -241,6 +248,7 @@ void ApiServer::HandleUpdate(Ctx& c) {
                                             "the namespace sent on the request"));
   }
   WriteContext wc{rt, c.now, std::get<FieldValidation>(fv), &c.warnings};
+  if (IsJsonBody(c)) wc.json_body = c.req.body;
   const bool dry_run = IsDryRun(c);
   json dry_result;
   auto result =

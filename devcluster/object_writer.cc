@@ -1,6 +1,7 @@
 #include "devcluster/object_writer.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "devcluster/api_server_internal.h"
@@ -10,6 +11,38 @@ using nlohmann::json;
 
 namespace aidi::devcluster {
 namespace {
+
+// Sorts unknown-field paths ("spec.a", "m[0].b") by where they appear in `body` (JSON), as Go's
+// decoder reports them; paths not found there keep their order, after the others.
+void SortByDocumentOrder(std::string_view body, std::vector<std::string>& paths) {
+  nlohmann::ordered_json doc = nlohmann::ordered_json::parse(body, nullptr, false);
+  if (doc.is_discarded()) return;
+  std::map<std::string, std::size_t> position;
+  std::vector<std::pair<const nlohmann::ordered_json*, std::string>> stack = {{&doc, ""}};
+  while (!stack.empty() && position.size() < 100000) {
+    auto [v, path] = stack.back();
+    stack.pop_back();
+    position.emplace(path, position.size());
+    std::vector<std::pair<const nlohmann::ordered_json*, std::string>> children;
+    if (v->is_object()) {
+      for (auto it = v->begin(); it != v->end(); ++it) {
+        children.push_back({&it.value(), path.empty() ? it.key() : path + "." + it.key()});
+      }
+    } else if (v->is_array()) {
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        children.push_back({&(*v)[i], path + "[" + std::to_string(i) + "]"});
+      }
+    }
+    // Depth first, in document order: a field's descendants come before its next sibling.
+    stack.insert(stack.end(), children.rbegin(), children.rend());
+  }
+  auto rank = [&](const std::string& p) {
+    auto it = position.find(p);
+    return it == position.end() ? position.size() : it->second;
+  };
+  std::stable_sort(paths.begin(), paths.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+}
 
 // Applies the schema: drop unknown fields (reporting them per the field validation mode); for
 // custom resources also fill defaults and collect validation errors.
@@ -26,6 +59,7 @@ std::optional<kube::ApiError> ApplySchema(const WriteContext& wc, json& obj, Fie
     std::vector<std::string> meta = PruneBuiltinMetadata(obj);
     pruned.insert(pruned.end(), meta.begin(), meta.end());
     std::sort(pruned.begin(), pruned.end());
+    if (pruned.size() > 1 && !wc.json_body.empty()) SortByDocumentOrder(wc.json_body, pruned);
   }
   if (!pruned.empty() && wc.field_validation != FieldValidation::kIgnore) {
     std::string joined;

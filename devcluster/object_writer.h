@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct WriteContext {
   Clock::WallTime now;
   FieldValidation field_validation = FieldValidation::kWarn;
   std::vector<std::string>* warnings = nullptr;  // unknown-field warnings (Warn mode)
+  // The JSON request body a create or update decoded `obj` from, if any: built-in kinds report
+  // unknown fields in its document order, as upstream's decoder meets them (otherwise, as for a
+  // patch's result, in key order).
+  std::string_view json_body;
 };
 
 // Completes and validates an object for create. `body` already carries the final

@@ -81,6 +81,7 @@ struct ResourceType {
   bool has_generation = false;         // metadata.generation bumped on spec changes
   bool return_deleted_object = false;  // DELETE answers with the object (else a Status)
   bool name_is_dns_label = false;      // namespaces, services
+  bool create_only = false;     // reviews: POST answers, nothing is stored (reviews.cc)
   bool stored = true;                  // false: a served-but-not-storage CRD version
   // Fields (besides metadata.name and metadata.namespace) that field selectors may use.
   std::vector<std::string> selectable_fields;

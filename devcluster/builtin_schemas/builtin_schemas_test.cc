@@ -49,14 +49,16 @@ TEST(BuiltinSchemas, EveryKindHasAStructuralSchema) {
 TEST(BuiltinSchemas, ReferencesResolveAndExtensionsMatchUpstream) {
   const json& defs = BuiltinSchemas()["definitions"];
   std::function<void(const json&)> check = [&](const json& s) {
-    if (s.is_object()) {
-      if (s.contains("$ref")) EXPECT_TRUE(defs.contains(s["$ref"])) << s["$ref"];
-      for (const auto& [k, v] : s.items()) check(v);
-    } else if (s.is_array()) {
-      for (const json& v : s) check(v);
+    if (s.contains("$ref")) {
+      EXPECT_TRUE(defs.contains(s["$ref"])) << s["$ref"];
     }
+    if (s.contains("properties")) {
+      for (const auto& [name, p] : s["properties"].items()) check(p);
+    }
+    if (s.contains("items")) check(s["items"]);
+    if (s.contains("additionalProperties")) check(s["additionalProperties"]);
   };
-  check(defs);
+  for (const auto& [name, d] : defs.items()) check(d);
   auto field = [&](const std::string& def, const std::string& f) {
     return defs.at(def).at("properties").at(f);
   };
@@ -69,7 +71,8 @@ TEST(BuiltinSchemas, ReferencesResolveAndExtensionsMatchUpstream) {
             "port");
   EXPECT_EQ(field("io.k8s.api.apps.v1.DeploymentSpec", "strategy")["x-kubernetes-patch-strategy"],
             "retainKeys");
-  EXPECT_FALSE(field("io.k8s.api.core.v1.NodeSpec", "taints").contains("x-kubernetes-patch-strategy"));
+  EXPECT_FALSE(
+      field("io.k8s.api.core.v1.NodeSpec", "taints").contains("x-kubernetes-patch-strategy"));
   EXPECT_EQ(defs["io.k8s.apimachinery.pkg.api.resource.Quantity"]["x-kubernetes-int-or-string"],
             true);
   EXPECT_EQ(field("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps",
@@ -84,8 +87,8 @@ TEST(BuiltinSchemas, StructuralViewInlinesReferencesAndCutsRecursion) {
   EXPECT_EQ(port["type"], "array");
   EXPECT_EQ(port["items"]["properties"]["containerPort"]["type"], "integer");
   EXPECT_FALSE(pod.contains("description"));
-  const json& limits = pod["properties"]["spec"]["properties"]["containers"]["items"]
-                          ["properties"]["resources"]["properties"]["limits"];
+  const json& limits = pod["properties"]["spec"]["properties"]["containers"]["items"]["properties"]
+                          ["resources"]["properties"]["limits"];
   EXPECT_EQ(limits["additionalProperties"]["x-kubernetes-int-or-string"], true);
   const json& crd = *BuiltinSchemaFor("apiextensions.k8s.io", "v1", "CustomResourceDefinition");
   const json& props = crd["properties"]["spec"]["properties"]["versions"]["items"]["properties"]
@@ -161,7 +164,7 @@ class BuiltinSchemaServerTest : public ::testing::Test {
     }
     req.headers["authorization"] = std::string("Bearer ") + kToken;
     if (!body.is_null()) {
-      req.body = body.dump();
+      req.body = body.is_string() ? body.get<std::string>() : body.dump();
       req.headers["content-type"] = content_type;
     }
     Writer w;
@@ -272,19 +275,37 @@ TEST_F(BuiltinSchemaServerTest, UnknownMetadataFieldsAreReportedToo) {
   EXPECT_EQ(r.body["metadata"]["labels"], json({{"a", "b"}}));
 }
 
+TEST_F(BuiltinSchemaServerTest, UnknownFieldsComeInTheBodysOrder) {
+  // As Go's decoder meets them: here metadata's before the top-level one.
+  const std::string body = R"({"apiVersion": "v1", "kind": "ConfigMap",
+    "metadata": {"name": "ordered", "zzz": 1, "bogus": 2}, "data": {"a": "b"}, "bogus": true})";
+  auto r = Call("POST", std::string(kConfigMaps) + "?fieldValidation=Strict", json(body));
+  ASSERT_EQ(r.code, 400) << r.raw;
+  EXPECT_EQ(r.body["message"],
+            "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: "
+            "unknown field \"metadata.zzz\", unknown field \"metadata.bogus\", unknown field "
+            "\"bogus\"");
+  r = Call("POST", std::string(kConfigMaps) + "?fieldValidation=Warn", json(body));
+  ASSERT_EQ(r.code, 201) << r.raw;
+  EXPECT_EQ(r.warning,
+            "299 - \"unknown field \\\"metadata.zzz\\\"\"\n"
+            "299 - \"unknown field \\\"metadata.bogus\\\"\"\n"
+            "299 - \"unknown field \\\"bogus\\\"\"\n");
+}
+
 TEST_F(BuiltinSchemaServerTest, PatchesAndStatusWritesArePrunedToo) {
-  ASSERT_EQ(Call("POST", kConfigMaps, {{"apiVersion", "v1"},
-                                       {"kind", "ConfigMap"},
-                                       {"metadata", {{"name", "p"}}},
-                                       {"data", {{"a", "b"}}}})
+  ASSERT_EQ(Call("POST", kConfigMaps,
+                 {{"apiVersion", "v1"},
+                  {"kind", "ConfigMap"},
+                  {"metadata", {{"name", "p"}}},
+                  {"data", {{"a", "b"}}}})
                 .code,
             201);
   std::string cm = std::string(kConfigMaps) + "/p";
   auto r = Call("PATCH", cm + "?fieldValidation=Strict", {{"spec", {{"x", 1}}}},
                 "application/merge-patch+json");
   ASSERT_EQ(r.code, 400) << r.raw;
-  EXPECT_NE(r.body["message"].get<std::string>().find("unknown field \"spec\""),
-            std::string::npos);
+  EXPECT_NE(r.body["message"].get<std::string>().find("unknown field \"spec\""), std::string::npos);
   r = Call("PATCH", cm, {{"spec", {{"x", 1}}}, {"data", {{"c", "d"}}}},
            "application/strategic-merge-patch+json");
   ASSERT_EQ(r.code, 200) << r.raw;
@@ -449,8 +470,9 @@ TEST_F(BuiltinSchemaServerTest, RealisticCrdKeepsItsSchemaVerbatim) {
   crd["metadata"]["name"] = "widgets.example.com";
   crd["spec"]["names"] = {{"plural", "widgets"}, {"kind", "Widget"}};
   crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["propertes"] = json::object();
-  auto r = Call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?fieldValidation=Strict",
-                crd);
+  auto r =
+      Call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?fieldValidation=Strict",
+           crd);
   ASSERT_EQ(r.code, 400) << r.raw;
   EXPECT_NE(r.body["message"].get<std::string>().find(
                 "unknown field \"spec.versions[0].schema.openAPIV3Schema.propertes\""),

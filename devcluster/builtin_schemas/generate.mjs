@@ -183,6 +183,7 @@ function ensureModules(dir) {
 
 const args = parseArgs();
 const root = ensureModules(args.modules);
+if (!args.modules) process.on("exit", () => fs.rmSync(root, { recursive: true, force: true }));
 const nm = path.join(root, "node_modules");
 const ts = createRequire(path.join(root, "package.json"))("typescript");
 const modelsVersion = JSON.parse(

@@ -230,7 +230,8 @@ TEST(OpenApiV3, BuiltinSchemasCarryUpstreamPatchMetadata) {
   const json& spec = schemas["io.k8s.api.core.v1.PodSpec"]["properties"];
   EXPECT_EQ(spec["containers"]["x-kubernetes-patch-merge-key"], "name");
   EXPECT_EQ(spec["containers"]["x-kubernetes-patch-strategy"], "merge");
-  EXPECT_EQ(spec["containers"]["items"]["$ref"], "#/components/schemas/io.k8s.api.core.v1.Container");
+  EXPECT_EQ(spec["containers"]["items"]["$ref"],
+            "#/components/schemas/io.k8s.api.core.v1.Container");
   EXPECT_EQ(spec["volumes"]["x-kubernetes-patch-strategy"], "merge,retainKeys");
   EXPECT_FALSE(spec["tolerations"].contains("x-kubernetes-patch-strategy"));
   const json& container = schemas["io.k8s.api.core.v1.Container"]["properties"];

@@ -651,6 +651,12 @@ t_extras() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+t_auth_reviews() {
+  check_out "auth can-i (SelfSubjectAccessReview, sent as protobuf)" '^yes$' kubectl auth can-i create pods
+  check_out "auth whoami (SelfSubjectReview)" 'aidi-devcluster-admin' kubectl auth whoami
+}
+
 t_wrong_token() {
   local bad="$DC_TMP/bad-kubeconfig"
   sed -E 's/^( *token: ).*/\1not-the-right-token/' "$(dc_var KUBECONFIG main)" >"$bad"
@@ -731,6 +737,7 @@ t_validation
 t_namespaces
 t_app_apply
 t_extras
+t_auth_reviews
 t_wrong_token
 t_other_modes
 

@@ -61,14 +61,20 @@ int BodyNestingDepth(std::string_view text) {
   bool in_string = false, escaped = false;
   for (char ch : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (ch == '\\') escaped = true;
-      else if (ch == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (ch == '\\')
+        escaped = true;
+      else if (ch == '"')
+        in_string = false;
       continue;
     }
-    if (ch == '"') in_string = true;
-    else if (ch == '[' || ch == '{') max_depth = std::max(max_depth, ++depth);
-    else if ((ch == ']' || ch == '}') && depth > 0) --depth;
+    if (ch == '"')
+      in_string = true;
+    else if (ch == '[' || ch == '{')
+      max_depth = std::max(max_depth, ++depth);
+    else if ((ch == ']' || ch == '}') && depth > 0)
+      --depth;
   }
   return max_depth;
 }
@@ -338,8 +344,8 @@ void ApiServer::Dispatch(Ctx& c) {
     return;
   }
   if (!sub.empty()) {
-    bool known = (sub == "status" && c.rt->has_status) ||
-                 (sub == "binding" && c.rt->has_binding) || (sub == "log" && c.rt->has_log) ||
+    bool known = (sub == "status" && c.rt->has_status) || (sub == "binding" && c.rt->has_binding) ||
+                 (sub == "log" && c.rt->has_log) ||
                  (sub == "scale" && !c.rt->spec_replicas_path.empty());
     if (!known) {
       SendError(c, kube::NewNoResource());

@@ -119,9 +119,10 @@ json AggregatedVersion(const std::string& version, const std::vector<ResourceTyp
                       {"verbs", {"create"}}});
     }
     if (!t->spec_replicas_path.empty()) {
-      subs.push_back({{"subresource", "scale"},
-                      {"responseKind", {{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
-                      {"verbs", {"get", "patch", "update"}}});
+      subs.push_back(
+          {{"subresource", "scale"},
+           {"responseKind", {{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
+           {"verbs", {"get", "patch", "update"}}});
     }
     if (t->has_log) {
       subs.push_back({{"subresource", "log"},

@@ -324,8 +324,8 @@ void ApiServer::HandleWatch(Ctx& c) {
     auto by_name = kube::FieldSelector::Parse("metadata.name=" + c.info.name);
     if (by_name.ok() && filter.fields.Empty()) filter.fields = *by_name;
   }
-  const bool bookmarks = QueryBool(c.req.Query("allowWatchBookmarks")) &&
-                         fmt.rendering == Rendering::kObject;
+  const bool bookmarks =
+      QueryBool(c.req.Query("allowWatchBookmarks")) && fmt.rendering == Rendering::kObject;
   const bool send_initial_events = QueryBool(c.req.Query("sendInitialEvents"));
   std::uint64_t from_rv = 0;
   std::string rv_param = c.req.Query("resourceVersion").value_or("");

@@ -30,18 +30,18 @@ bool Unowned(const std::vector<std::string>& path) {
   return false;
 }
 
-void Collect(const json& v, std::vector<std::string>& path, json& set) {
-  if (!v.is_object() || v.empty()) {
-    set = json::object();  // leaf: scalars, lists (atomic) and empty objects
-    return;
-  }
+// Fills `set` with the owned fields under `v`; false when nothing under it is owned (an object
+// whose fields are all server-managed, such as metadata with only a name).
+bool Collect(const json& v, std::vector<std::string>& path, json& set) {
   set = json::object();
+  if (!v.is_object() || v.empty()) return true;  // leaf: scalars, lists (atomic), empty objects
   for (auto& [k, child] : v.items()) {
     path.push_back(k);
-    if (!Unowned(path)) Collect(child, path, set["f:" + k]);
+    json sub;
+    if (!Unowned(path) && Collect(child, path, sub)) set["f:" + k] = std::move(sub);
     path.pop_back();
   }
-  if (set.empty()) set = json::object();
+  return !set.empty();
 }
 
 void Paths(const json& set, const std::string& prefix, std::vector<std::string>& out) {
@@ -157,7 +157,7 @@ bool Overlaps(const std::string& a, const std::string& b) {
 json FieldSetOf(const json& obj) {
   std::vector<std::string> path;
   json set;
-  Collect(obj, path, set);
+  if (!Collect(obj, path, set)) return json::object();
   return set;
 }
 

@@ -44,6 +44,12 @@ TEST(ManagedFields, ApplyThenConflictingUpdateThenForce) {
   EXPECT_EQ(out["data"]["size"], "4");
 }
 
+TEST(ManagedFields, MetadataWithOnlyServerFieldsIsNotOwned) {
+  json obj = json::parse(R"({"apiVersion":"v1","kind":"X","metadata":{"name":"a","namespace":"n"},
+      "spec":{"size":2}})");
+  EXPECT_EQ(FieldPaths(FieldSetOf(obj)), (std::vector<std::string>{".spec.size"}));
+}
+
 TEST(ManagedFields, ApplyRemovesFieldsNoLongerApplied) {
   json live;
   ASSERT_TRUE(

@@ -37,7 +37,8 @@ TEST(RequestInfo, ParsesResourcePathsLikeTheApiserver) {
   EXPECT_EQ(ParseRequestInfo("GET", "/api/v1/pods", "").verb, "watch");
   EXPECT_FALSE(ParseRequestInfo("GET", "/api/v1", std::nullopt).is_resource_request);
   EXPECT_FALSE(ParseRequestInfo("GET", "/apis/apps", std::nullopt).is_resource_request);
-  EXPECT_FALSE(ParseRequestInfo("GET", "/api/v1/namespaces/a/pods/b/c/d", std::nullopt).is_resource_request);
+  EXPECT_FALSE(
+      ParseRequestInfo("GET", "/api/v1/namespaces/a/pods/b/c/d", std::nullopt).is_resource_request);
 }
 
 TEST(RequestInfo, NegotiatesMediaTypes) {

@@ -70,18 +70,18 @@ struct ResourceType {
   std::vector<std::string> short_names;
   std::vector<std::string> categories;
   bool namespaced = true;
-  bool has_status = false;             // status subresource: main endpoint ignores status
-  bool has_binding = false;            // pods/binding
-  bool has_log = false;                // pods/log
+  bool has_status = false;   // status subresource: main endpoint ignores status
+  bool has_binding = false;  // pods/binding
+  bool has_log = false;      // pods/log
   // The scale subresource (autoscaling/v1 Scale): where replicas live in the object. An empty
   // spec_replicas_path means there is no scale subresource.
-  std::string spec_replicas_path;    // ".spec.replicas"
-  std::string status_replicas_path;  // ".status.replicas"
-  std::string label_selector_path;   // ".status.selector" (a string selector); may be empty
+  std::string spec_replicas_path;      // ".spec.replicas"
+  std::string status_replicas_path;    // ".status.replicas"
+  std::string label_selector_path;     // ".status.selector" (a string selector); may be empty
   bool has_generation = false;         // metadata.generation bumped on spec changes
   bool return_deleted_object = false;  // DELETE answers with the object (else a Status)
   bool name_is_dns_label = false;      // namespaces, services
-  bool create_only = false;     // reviews: POST answers, nothing is stored (reviews.cc)
+  bool create_only = false;            // reviews: POST answers, nothing is stored (reviews.cc)
   bool stored = true;                  // false: a served-but-not-storage CRD version
   // Fields (besides metadata.name and metadata.namespace) that field selectors may use.
   std::vector<std::string> selectable_fields;

@@ -46,9 +46,9 @@ StatusOr<std::vector<ResourceTypePtr>> ResourceTypesForCrd(const json& crd) {
         if (!path.empty()) t->selectable_fields.push_back(path);
       }
     }
-    json version = v;
-    t->strategy.table_columns = [version] { return TableColumnsFor(version); };
-    t->strategy.table_cells = [version](const json& obj, Clock::WallTime now) {
+    // The lambdas keep their own copy of this version's definition (the CRD object may go).
+    t->strategy.table_columns = [version = v] { return TableColumnsFor(version); };
+    t->strategy.table_cells = [version = v](const json& obj, Clock::WallTime now) {
       return TableCellsFor(version, obj, now);
     };
     out.push_back(std::move(t));

@@ -153,18 +153,28 @@ std::variant<kube::ApiError, DeleteOptions> ParseDeleteOptions(const ApiServer::
   return o;
 }
 
+// The request body as an object of type `rt`: decoded, apiVersion/kind checked, metadata an
+// object.
+std::variant<kube::ApiError, json> DecodeObject(const ApiServer::Ctx& c, const ResourceType& rt) {
+  auto decoded = DecodeBody(c);
+  if (auto* e = std::get_if<kube::ApiError>(&decoded)) return *e;
+  json body = std::get<json>(std::move(decoded));
+  if (auto e = CheckTypeMeta(rt, body)) return *e;
+  if (!body.contains("metadata") || !body["metadata"].is_object()) {
+    body["metadata"] = json::object();
+  }
+  return body;
+}
+
 }  // namespace
 
 void ApiServer::HandleCreate(Ctx& c) {
   auto fv = ParseFieldValidation(c);
   if (auto* e = std::get_if<kube::ApiError>(&fv)) return SendError(c, *e);
-  auto decoded = DecodeBody(c);
+  const ResourceType& rt = *c.rt;
+  auto decoded = DecodeObject(c, rt);
   if (auto* e = std::get_if<kube::ApiError>(&decoded)) return SendError(c, *e);
   json body = std::get<json>(std::move(decoded));
-  const ResourceType& rt = *c.rt;
-  if (auto e = CheckTypeMeta(rt, body)) return SendError(c, *e);
-  if (!body.contains("metadata") || !body["metadata"].is_object())
-    body["metadata"] = json::object();
   json& meta = body["metadata"];
   if (rt.namespaced) {
     std::string body_ns = meta.contains("namespace") && meta["namespace"].is_string()
@@ -229,13 +239,10 @@ void ApiServer::HandleCreate(Ctx& c) {
 void ApiServer::HandleUpdate(Ctx& c) {
   auto fv = ParseFieldValidation(c);
   if (auto* e = std::get_if<kube::ApiError>(&fv)) return SendError(c, *e);
-  auto decoded = DecodeBody(c);
+  const ResourceType& rt = *c.rt;
+  auto decoded = DecodeObject(c, rt);
   if (auto* e = std::get_if<kube::ApiError>(&decoded)) return SendError(c, *e);
   json body = std::get<json>(std::move(decoded));
-  const ResourceType& rt = *c.rt;
-  if (auto e = CheckTypeMeta(rt, body)) return SendError(c, *e);
-  if (!body.contains("metadata") || !body["metadata"].is_object())
-    body["metadata"] = json::object();
   std::string body_name = body["metadata"].value("name", "");
   if (body_name != c.info.name) {
     return SendError(

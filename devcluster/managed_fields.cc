@@ -1,5 +1,6 @@
 #include "devcluster/managed_fields.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -44,21 +45,32 @@ bool Collect(const json& v, std::vector<std::string>& path, json& set) {
   return !set.empty();
 }
 
+// Internally a path joins its keys with kSep, a byte no key contains in practice; keys may contain
+// dots (annotations such as kubectl.kubernetes.io/last-applied-configuration), so dotted paths
+// are only for messages.
+constexpr char kSep = '\x1f';
+
+std::string Dotted(std::string p) {
+  std::replace(p.begin(), p.end(), kSep, '.');
+  return p;
+}
+
 void Paths(const json& set, const std::string& prefix, std::vector<std::string>& out) {
   if (set.empty()) {
     if (!prefix.empty()) out.push_back(prefix);
     return;
   }
   for (auto& [k, child] : set.items()) {
-    if (k.rfind("f:", 0) == 0) Paths(child, prefix + "." + k.substr(2), out);
+    if (k.rfind("f:", 0) == 0) Paths(child, prefix + kSep + k.substr(2), out);
   }
 }
 
-json::json_pointer Pointer(const std::string& dotted) {
+json::json_pointer Pointer(const std::string& path) {
+  const std::string& dotted = path;
   std::string p;
   std::size_t start = 1;
   while (start <= dotted.size()) {
-    std::size_t dot = dotted.find('.', start);
+    std::size_t dot = dotted.find(kSep, start);
     std::string part =
         dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     std::string escaped;
@@ -103,7 +115,7 @@ json ToFieldSet(const std::set<std::string>& paths) {
     json* node = &set;
     std::size_t start = 1;
     while (start <= p.size()) {
-      std::size_t dot = p.find('.', start);
+      std::size_t dot = p.find(kSep, start);
       std::string part =
           p.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       node = &(*node)["f:" + part];
@@ -147,9 +159,15 @@ Entry& EntryFor(std::vector<Entry>& entries, const ManagerWrite& w) {
 // True when `path` is `owned` or lies under/over it (one contains the other).
 bool Overlaps(const std::string& a, const std::string& b) {
   auto under = [](const std::string& x, const std::string& y) {
-    return x.size() > y.size() && x.compare(0, y.size(), y) == 0 && x[y.size()] == '.';
+    return x.size() > y.size() && x.compare(0, y.size(), y) == 0 && x[y.size()] == kSep;
   };
   return a == b || under(a, b) || under(b, a);
+}
+
+std::vector<std::string> InternalPaths(const json& set) {
+  std::vector<std::string> out;
+  Paths(set, "", out);
+  return out;
 }
 
 }  // namespace
@@ -164,20 +182,21 @@ json FieldSetOf(const json& obj) {
 std::vector<std::string> FieldPaths(const json& set) {
   std::vector<std::string> out;
   Paths(set, "", out);
+  for (auto& p : out) p = Dotted(p);
   return out;
 }
 
 void RecordUpdate(const json& old, json& updated, const ManagerWrite& w) {
   std::vector<Entry> entries = ReadEntries(old.is_null() ? updated : old);
   std::set<std::string> changed;
-  for (const auto& p : FieldPaths(FieldSetOf(updated))) {
+  for (const auto& p : InternalPaths(FieldSetOf(updated))) {
     const json* before = old.is_null() ? nullptr : At(old, p);
     const json* after = At(updated, p);
     if (!before || !after || *before != *after) changed.insert(p);
   }
   // Fields that went away are no longer owned by anyone.
   std::set<std::string> present;
-  for (const auto& p : FieldPaths(FieldSetOf(updated))) present.insert(p);
+  for (const auto& p : InternalPaths(FieldSetOf(updated))) present.insert(p);
   for (auto& e : entries) {
     for (auto it = e.paths.begin(); it != e.paths.end();) {
       bool gone = !present.count(*it);
@@ -195,7 +214,7 @@ void RecordUpdate(const json& old, json& updated, const ManagerWrite& w) {
 std::vector<ApplyConflict> Apply(const json& live, const json& applied, const ManagerWrite& w,
                                  bool force, json& out) {
   std::vector<Entry> entries = ReadEntries(live);
-  std::vector<std::string> applied_paths = FieldPaths(FieldSetOf(applied));
+  std::vector<std::string> applied_paths = InternalPaths(FieldSetOf(applied));
   std::vector<ApplyConflict> conflicts;
   if (!live.is_null()) {
     for (const auto& e : entries) {
@@ -211,7 +230,10 @@ std::vector<ApplyConflict> Apply(const json& live, const json& applied, const Ma
       }
     }
   }
-  if (!conflicts.empty() && !force) return conflicts;
+  if (!conflicts.empty() && !force) {
+    for (auto& c : conflicts) c.path = Dotted(c.path);
+    return conflicts;
+  }
 
   out = live.is_null() ? json::object() : live;
   // Fields this manager applied last time but not now are removed, unless someone else owns them.
@@ -251,7 +273,7 @@ std::vector<ApplyConflict> Apply(const json& live, const json& applied, const Ma
 
 std::string ConflictMessage(const std::vector<ApplyConflict>& conflicts) {
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> by_manager;
-  for (const auto& c : conflicts) by_manager[{c.manager, c.api_version}].push_back(c.path);
+  for (const auto& c : conflicts) by_manager[{c.manager, c.api_version}].push_back(Dotted(c.path));
   std::string msg = "Apply failed with " + std::to_string(conflicts.size()) +
                     (conflicts.size() == 1 ? " conflict: " : " conflicts: ");
   bool first = true;

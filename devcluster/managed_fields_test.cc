@@ -50,6 +50,19 @@ TEST(ManagedFields, MetadataWithOnlyServerFieldsIsNotOwned) {
   EXPECT_EQ(FieldPaths(FieldSetOf(obj)), (std::vector<std::string>{".spec.size"}));
 }
 
+TEST(ManagedFields, KeysWithDotsAreOneField) {
+  json old =
+      json::parse(R"({"metadata":{"name":"a","annotations":{"kubectl.kubernetes.io/x":"1"}}})");
+  json updated = old;
+  RecordUpdate(nullptr, updated, kPatcher);
+  json same = updated;
+  RecordUpdate(updated, same,
+               ManagerWrite{"kubectl-patch", "Update", "v1", "2030-01-01T00:00:00Z"});
+  EXPECT_EQ(same, updated) << "an unchanged write must not touch managedFields (not even time)";
+  EXPECT_EQ(FieldPaths(FieldSetOf(old)),
+            (std::vector<std::string>{".metadata.annotations.kubectl.kubernetes.io/x"}));
+}
+
 TEST(ManagedFields, ApplyRemovesFieldsNoLongerApplied) {
   json live;
   ASSERT_TRUE(

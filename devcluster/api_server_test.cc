@@ -1,6 +1,7 @@
 // ApiServer semantics, driven in-process through a recording ResponseWriter (no sockets).
 // kubectl and python-kubernetes drive the real binary in tests/devcluster/.
 #include "devcluster/api_server.h"
+#include "devcluster/testing/api_test_client.h"
 
 #include <gtest/gtest.h>
 
@@ -12,53 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-class RecordingWriter : public http::ResponseWriter {
- public:
-  void Send(int status, const Headers& headers, std::string_view body) override {
-    std::lock_guard l(mu);
-    code = status;
-    this->headers = headers;
-    this->body = body;
-  }
-  bool StartStream(int status, const Headers& headers) override {
-    std::lock_guard l(mu);
-    code = status;
-    this->headers = headers;
-    return true;
-  }
-  bool Write(std::string_view data) override {
-    std::lock_guard l(mu);
-    body += data;
-    return !closed;
-  }
-  bool Closed() const override { return closed; }
-  void CloseAfterResponse() override {}
-  std::string Body() {
-    std::lock_guard l(mu);
-    return body;
-  }
-  std::vector<json> Lines() {
-    std::vector<json> out;
-    std::string b = Body();
-    std::size_t start = 0;
-    for (std::size_t nl; (nl = b.find('\n', start)) != std::string::npos; start = nl + 1) {
-      out.push_back(json::parse(b.substr(start, nl - start)));
-    }
-    return out;
-  }
-  std::string Header(const std::string& name) {
-    for (auto& [k, v] : headers) {
-      if (k == name) return v;
-    }
-    return "";
-  }
-
-  std::mutex mu;
-  int code = 0;
-  Headers headers;
-  std::string body;
-  std::atomic<bool> closed{false};
-};
+using testing::RecordingWriter;
 
 constexpr const char* kToken = "test-token";
 
@@ -75,43 +30,12 @@ class ApiServerTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(api_.Init().ok()); }
   void TearDown() override { api_.Stop(); }
 
-  struct Response {
-    int code;
-    json body;
-    std::string raw;
-    std::string warning;
-  };
+  using Response = testing::ApiResponse;
 
   Response Call(const std::string& method, const std::string& target, const json& body = nullptr,
                 const std::string& content_type = "application/json",
                 const std::string& accept = "") {
-    http::Request req;
-    req.method = method;
-    auto q = target.find('?');
-    req.path = req.raw_path = target.substr(0, q);
-    if (q != std::string::npos) {
-      req.raw_query = target.substr(q + 1);
-      std::size_t start = 0;
-      while (start <= req.raw_query.size()) {
-        auto amp = req.raw_query.find('&', start);
-        std::string kv =
-            req.raw_query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-        auto eq = kv.find('=');
-        req.query.emplace(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-        if (amp == std::string::npos) break;
-        start = amp + 1;
-      }
-    }
-    req.headers["authorization"] = std::string("Bearer ") + kToken;
-    if (!body.is_null()) {
-      req.body = body.is_string() ? body.get<std::string>() : body.dump();
-      req.headers["content-type"] = content_type;
-    }
-    if (!accept.empty()) req.headers["accept"] = accept;
-    RecordingWriter w;
-    api_.Handle(req, w);
-    json parsed = json::parse(w.body, nullptr, false);
-    return {w.code, parsed, w.body, w.Header("Warning")};
+    return testing::CallApi(api_, kToken, method, target, body, content_type, accept);
   }
 
   void CreateCrd() {

@@ -1,6 +1,7 @@
 // Built-in kinds' schemas: the embedded document, and what the API server does with it (prunes
 // unknown fields and reports them per fieldValidation, keeps every known field untouched).
 #include "devcluster/builtin_schemas/builtin_schemas.h"
+#include "devcluster/testing/api_test_client.h"
 
 #include <gtest/gtest.h>
 
@@ -103,34 +104,6 @@ TEST(BuiltinSchemas, StructuralViewInlinesReferencesAndCutsRecursion) {
 
 // ---- the API server -------------------------------------------------------------------------
 
-class Writer : public http::ResponseWriter {
- public:
-  void Send(int status, const Headers& h, std::string_view b) override {
-    std::lock_guard l(mu);
-    code = status;
-    headers = h;
-    body = b;
-  }
-  bool StartStream(int status, const Headers& h) override {
-    std::lock_guard l(mu);
-    code = status;
-    headers = h;
-    return true;
-  }
-  bool Write(std::string_view data) override {
-    std::lock_guard l(mu);
-    body += data;
-    return true;
-  }
-  bool Closed() const override { return false; }
-  void CloseAfterResponse() override {}
-
-  std::mutex mu;
-  int code = 0;
-  Headers headers;
-  std::string body;
-};
-
 constexpr const char* kToken = "test-token";
 
 class BuiltinSchemaServerTest : public ::testing::Test {
@@ -144,36 +117,11 @@ class BuiltinSchemaServerTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(api_.Init().ok()); }
   void TearDown() override { api_.Stop(); }
 
-  struct Response {
-    int code;
-    json body;
-    std::string raw;
-    std::string warning;
-  };
+  using Response = testing::ApiResponse;
 
   Response Call(const std::string& method, const std::string& target, const json& body = nullptr,
                 const std::string& content_type = "application/json") {
-    http::Request req;
-    req.method = method;
-    auto q = target.find('?');
-    req.path = req.raw_path = target.substr(0, q);
-    if (q != std::string::npos) {
-      req.raw_query = target.substr(q + 1);
-      auto eq = req.raw_query.find('=');
-      req.query.emplace(req.raw_query.substr(0, eq), req.raw_query.substr(eq + 1));
-    }
-    req.headers["authorization"] = std::string("Bearer ") + kToken;
-    if (!body.is_null()) {
-      req.body = body.is_string() ? body.get<std::string>() : body.dump();
-      req.headers["content-type"] = content_type;
-    }
-    Writer w;
-    api_.Handle(req, w);
-    std::string warning;
-    for (const auto& [k, v] : w.headers) {
-      if (k == "Warning") warning += v + "\n";
-    }
-    return {w.code, json::parse(w.body, nullptr, false), w.body, warning};
+    return testing::CallApi(api_, kToken, method, target, body, content_type);
   }
 
   // Every field of `sent` is in `got` with the same value (`got` may have more: defaults).
@@ -290,7 +238,7 @@ TEST_F(BuiltinSchemaServerTest, UnknownFieldsComeInTheBodysOrder) {
   EXPECT_EQ(r.warning,
             "299 - \"unknown field \\\"metadata.zzz\\\"\"\n"
             "299 - \"unknown field \\\"metadata.bogus\\\"\"\n"
-            "299 - \"unknown field \\\"bogus\\\"\"\n");
+            "299 - \"unknown field \\\"bogus\\\"\"");
 }
 
 TEST_F(BuiltinSchemaServerTest, PatchesAndStatusWritesArePrunedToo) {

@@ -114,8 +114,15 @@ TEST_F(ApiServerTest, CustomResourceCrudWithValidationDefaultsAndConflicts) {
   EXPECT_NE(bad.body["message"].get<std::string>().find("spec.size"), std::string::npos);
   EXPECT_NE(bad.body["message"].get<std::string>().find("spec.color"), std::string::npos);
 
-  auto created = Call("POST", widgets_, Widget("w", 3));
+  json with_unknown_meta = Widget("w", 3);
+  with_unknown_meta["metadata"]["bogus"] = 1;
+  auto strict = Call("POST", widgets_ + "?fieldValidation=Strict", with_unknown_meta);
+  EXPECT_EQ(strict.code, 400) << strict.raw;
+  EXPECT_NE(strict.raw.find("unknown field \\\"metadata.bogus\\\""), std::string::npos)
+      << strict.raw;
+  auto created = Call("POST", widgets_, with_unknown_meta);
   ASSERT_EQ(created.code, 201) << created.raw;
+  EXPECT_FALSE(created.body["metadata"].contains("bogus")) << "unknown metadata is pruned";
   EXPECT_EQ(created.body["spec"]["color"], "red") << "schema default applied";
   EXPECT_EQ(created.body["metadata"]["generation"], 1);
   EXPECT_EQ(Call("POST", widgets_, Widget("w", 3)).body["reason"], "AlreadyExists");

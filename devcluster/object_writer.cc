@@ -55,12 +55,11 @@ void SortByDocumentOrder(std::string_view body, std::vector<std::string>& paths)
 std::optional<kube::ApiError> ApplySchema(const WriteContext& wc, json& obj, FieldErrorList& errs) {
   if (!wc.rt.schema) return std::nullopt;
   std::vector<std::string> pruned = wc.rt.schema->Prune(obj);
-  if (!wc.rt.is_custom()) {
-    std::vector<std::string> meta = PruneBuiltinMetadata(obj);
-    pruned.insert(pruned.end(), meta.begin(), meta.end());
-    std::sort(pruned.begin(), pruned.end());
-    if (pruned.size() > 1 && !wc.json_body.empty()) SortByDocumentOrder(wc.json_body, pruned);
-  }
+  // ObjectMeta is pruned for every kind, custom resources included, as upstream does.
+  std::vector<std::string> meta = PruneBuiltinMetadata(obj);
+  pruned.insert(pruned.end(), meta.begin(), meta.end());
+  std::sort(pruned.begin(), pruned.end());
+  if (pruned.size() > 1 && !wc.json_body.empty()) SortByDocumentOrder(wc.json_body, pruned);
   if (!pruned.empty() && wc.field_validation != FieldValidation::kIgnore) {
     std::string joined;
     for (auto& p : pruned) {

@@ -34,19 +34,25 @@ http::ResponseWriter::Headers ResponseHeaders(const ApiServer::Ctx& c,
   return h;
 }
 
+std::string DumpForResponse(const json& body) {
+  // Error messages quote what the client sent (names, selectors), which may not be UTF-8;
+  // encoding must not fail on them.
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 void SendRaw(ApiServer::Ctx& c, int code, std::string_view content_type, std::string_view body) {
   c.w.Send(code, ResponseHeaders(c, content_type), body);
 }
 
 void SendJson(ApiServer::Ctx& c, int code, const json& body, std::string_view content_type) {
-  SendRaw(c, code, content_type, body.dump());
+  SendRaw(c, code, content_type, DumpForResponse(body));
 }
 
 void SendError(ApiServer::Ctx& c, const kube::ApiError& e) {
   auto headers = ResponseHeaders(c, "application/json");
   if (e.retry_after_seconds)
     headers.emplace_back("Retry-After", std::to_string(*e.retry_after_seconds));
-  c.w.Send(e.code, headers, e.body.dump());
+  c.w.Send(e.code, headers, DumpForResponse(e.body));
 }
 
 namespace {
@@ -164,6 +170,11 @@ std::variant<kube::ApiError, json> DecodeBody(const ApiServer::Ctx& c, bool allo
                                  ")");
     }
     body = std::get<json>(std::move(parsed));
+    try {
+      [[maybe_unused]] std::string encoded = body.dump();  // JSON is UTF-8; YAML input may not be
+    } catch (const json::type_error&) {
+      return kube::NewBadRequest("the object provided is unrecognized (invalid UTF-8 in YAML)");
+    }
   } else {
     return kube::NewUnsupportedMediaType(
         "the body of the request was in an unknown format - accepted media types include: "

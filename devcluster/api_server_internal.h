@@ -23,6 +23,8 @@ struct ApiServer::Ctx {
   std::vector<std::string> warnings;  // sent as `Warning: 299 - "..."` headers
 };
 
+// Encodes a response body, replacing invalid UTF-8 rather than failing.
+std::string DumpForResponse(const nlohmann::json& body);
 void SendRaw(ApiServer::Ctx& c, int code, std::string_view content_type, std::string_view body);
 void SendJson(ApiServer::Ctx& c, int code, const nlohmann::json& body,
               std::string_view content_type = "application/json");

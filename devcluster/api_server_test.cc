@@ -374,6 +374,16 @@ TEST_F(ApiServerTest, BadInputGetsClearErrors) {
   EXPECT_EQ(Call("GET", "/apis/nope.example.com/v1/things").code, 404);
   auto deep = Call("POST", "/api/v1/namespaces/default/configmaps", json(std::string(200000, '[')));
   EXPECT_EQ(deep.code, 400) << "hostile nesting is refused, not recursed into";
+  auto bad_utf8_yaml =
+      Call("POST", "/api/v1/namespaces/default/configmaps",
+           json("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: u}\ndata: {a: \"\xfc"
+                "\"}\n"),
+           "application/yaml");
+  EXPECT_EQ(bad_utf8_yaml.code, 400) << bad_utf8_yaml.raw;
+  auto bad_utf8_selector = Call("GET",
+                                "/api/v1/pods?labelSelector=a\x93"
+                                "b");
+  EXPECT_EQ(bad_utf8_selector.code, 400) << "the error quotes the selector and still encodes";
   EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps", json("a: b"), "text/csv").code,
             415);
   auto wrong_ns = Call("POST", "/api/v1/namespaces/default/configmaps",

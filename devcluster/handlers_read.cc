@@ -352,7 +352,7 @@ void ApiServer::HandleWatch(Ctx& c) {
   c.w.StartStream(200, ResponseHeaders(c, "application/json"));
   if (auto* e = std::get_if<kube::ApiError>(&watch_or)) {
     // Watch errors arrive in-stream, as an ERROR event carrying a Status, as upstream sends them.
-    c.w.Write(json{{"type", "ERROR"}, {"object", e->body}}.dump() + "\n");
+    c.w.Write(DumpForResponse(json{{"type", "ERROR"}, {"object", e->body}}) + "\n");
     return;
   }
   WatcherPtr watcher = std::get<WatcherPtr>(watch_or);

@@ -159,6 +159,7 @@ std::variant<kube::ApiError, json> DecodeObject(const ApiServer::Ctx& c, const R
   auto decoded = DecodeBody(c);
   if (auto* e = std::get_if<kube::ApiError>(&decoded)) return *e;
   json body = std::get<json>(std::move(decoded));
+  if (auto e = CheckMetaTypes(rt, body)) return *e;
   if (auto e = CheckTypeMeta(rt, body)) return *e;
   if (!body.contains("metadata") || !body["metadata"].is_object()) {
     body["metadata"] = json::object();
@@ -318,6 +319,7 @@ void ApiServer::HandlePatch(Ctx& c) {
                               {{"FieldValueRequired", "Required value: is required for apply patch",
                                 "fieldManager"}}));
     }
+    if (auto e = CheckMetaTypes(rt, patch)) return SendError(c, *e);
     if (auto e = CheckTypeMeta(rt, patch)) return SendError(c, *e);
   } else {
     patch = json::parse(c.req.body, nullptr, false);
@@ -386,6 +388,7 @@ void ApiServer::HandlePatch(Ctx& c) {
           return kube::NewBadRequest("the patch produced a " + std::string(patched->type_name()) +
                                      ", not an object");
         }
+        if (auto e = CheckMetaTypes(rt, *patched)) return *e;
         json& pm = (*patched)["metadata"];
         if (!pm.is_object()) pm = json::object();
         // Name and namespace come from the URL, whatever the patch said.

@@ -141,7 +141,102 @@ std::optional<kube::ApiError> CheckTypeMeta(const ResourceType& rt, json& body) 
   return std::nullopt;
 }
 
+namespace {
+
+std::variant<kube::ApiError, json> PrepareCreateImpl(const WriteContext& wc, json obj);
+std::variant<kube::ApiError, Mutation> PrepareUpdateImpl(const WriteContext& wc,
+                                                         const StoredObject& current, json incoming,
+                                                         const std::string& subresource);
+
+// What kube-apiserver's decoder answers for a value of the wrong JSON type.
+kube::ApiError WrongType(const ResourceType& rt, const std::string& what) {
+  return kube::NewBadRequest(rt.kind + " in version \"" + rt.version +
+                             "\" cannot be handled as a " + rt.kind + ": " + what);
+}
+
+}  // namespace
+
+std::optional<kube::ApiError> CheckMetaTypes(const ResourceType& rt, json& obj) {
+  for (const char* f : {"apiVersion", "kind"}) {
+    if (obj.contains(f) && !obj[f].is_string()) {
+      return WrongType(rt, std::string("json: cannot unmarshal ") + obj[f].type_name() +
+                               " into Go struct field TypeMeta." + f + " of type string");
+    }
+  }
+  if (!obj.contains("metadata") || obj["metadata"].is_null()) obj["metadata"] = json::object();
+  json& meta = obj["metadata"];
+  if (!meta.is_object()) {
+    return WrongType(rt, std::string("json: cannot unmarshal ") + meta.type_name() +
+                             " into Go struct field .metadata of type v1.ObjectMeta");
+  }
+  // null means absent, as for the apiserver's decoder.
+  for (auto it = meta.begin(); it != meta.end();) {
+    it = it->is_null() ? meta.erase(it) : std::next(it);
+  }
+  for (const char* f : {"name", "generateName", "namespace", "uid", "resourceVersion",
+                        "creationTimestamp", "deletionTimestamp", "selfLink"}) {
+    if (meta.contains(f) && !meta[f].is_string()) {
+      return WrongType(rt, std::string("json: cannot unmarshal ") + meta[f].type_name() +
+                               " into Go struct field ObjectMeta.metadata." + f +
+                               " of type string");
+    }
+  }
+  for (const char* f : {"generation", "deletionGracePeriodSeconds"}) {
+    if (meta.contains(f) && !meta[f].is_number_integer()) {
+      return WrongType(rt, std::string("json: cannot unmarshal ") + meta[f].type_name() +
+                               " into Go struct field ObjectMeta.metadata." + f + " of type int64");
+    }
+  }
+  for (const char* f : {"labels", "annotations"}) {
+    if (!meta.contains(f)) continue;
+    bool ok = meta[f].is_object();
+    if (ok) {
+      for (auto& [k, v] : meta[f].items()) ok = ok && v.is_string();
+    }
+    if (!ok) {
+      return WrongType(
+          rt, std::string("json: cannot unmarshal into Go struct field ObjectMeta.metadata.") + f +
+                  " of type map[string]string");
+    }
+  }
+  if (meta.contains("finalizers")) {
+    bool ok = meta["finalizers"].is_array();
+    if (ok) {
+      for (const json& v : meta["finalizers"]) ok = ok && v.is_string();
+    }
+    if (!ok) {
+      return WrongType(rt,
+                       "json: cannot unmarshal into Go struct field "
+                       "ObjectMeta.metadata.finalizers of type []string");
+    }
+  }
+  return std::nullopt;
+}
+
 std::variant<kube::ApiError, json> PrepareCreate(const WriteContext& wc, json obj) {
+  if (auto e = CheckMetaTypes(wc.rt, obj)) return *e;
+  try {
+    return PrepareCreateImpl(wc, std::move(obj));
+  } catch (const json::exception& e) {
+    // A field of the wrong JSON type deep in the object (the strategies read typed fields).
+    return WrongType(wc.rt, std::string("a field has the wrong type (") + e.what() + ")");
+  }
+}
+
+std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
+                                                     const StoredObject& current, json incoming,
+                                                     const std::string& subresource) {
+  if (auto e = CheckMetaTypes(wc.rt, incoming)) return *e;
+  try {
+    return PrepareUpdateImpl(wc, current, std::move(incoming), subresource);
+  } catch (const json::exception& e) {
+    return WrongType(wc.rt, std::string("a field has the wrong type (") + e.what() + ")");
+  }
+}
+
+namespace {
+
+std::variant<kube::ApiError, json> PrepareCreateImpl(const WriteContext& wc, json obj) {
   json& meta = obj["metadata"];
   meta["uid"] = NewUid();
   meta["creationTimestamp"] = FormatRfc3339(wc.now);
@@ -165,9 +260,9 @@ std::variant<kube::ApiError, json> PrepareCreate(const WriteContext& wc, json ob
   return obj;
 }
 
-std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
-                                                     const StoredObject& current, json incoming,
-                                                     const std::string& subresource) {
+std::variant<kube::ApiError, Mutation> PrepareUpdateImpl(const WriteContext& wc,
+                                                         const StoredObject& current, json incoming,
+                                                         const std::string& subresource) {
   const json old = current.Parse();
   const ResourceType& rt = wc.rt;
   if (!incoming.contains("metadata") || !incoming["metadata"].is_object()) {
@@ -269,5 +364,7 @@ std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
   m.object = std::move(obj);
   return m;
 }
+
+}  // namespace
 
 }  // namespace aidi::devcluster

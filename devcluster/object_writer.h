@@ -45,6 +45,10 @@ std::variant<kube::ApiError, Mutation> PrepareUpdate(const WriteContext& wc,
                                                      nlohmann::json incoming,
                                                      const std::string& subresource);
 
+// Checks the JSON types of apiVersion, kind and the ObjectMeta fields (400 naming the field, as
+// the apiserver's decoder does) and drops null metadata fields (null means absent).
+std::optional<kube::ApiError> CheckMetaTypes(const ResourceType& rt, nlohmann::json& obj);
+
 // Checks apiVersion/kind against the endpoint's type (400 when they disagree).
 std::optional<kube::ApiError> CheckTypeMeta(const ResourceType& rt, nlohmann::json& body);
 

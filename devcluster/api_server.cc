@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "base/json_nesting.h"
 #include "base/log.h"
 #include "devcluster/api_server_internal.h"
 #include "devcluster/builtin_types.h"
@@ -59,31 +60,7 @@ namespace {
 
 // Bodies nest at most this deep. Parsing, copying and encoding JSON recurse, so a 3 MiB body of
 // '[' would otherwise exhaust the stack; real objects stay far below it.
-constexpr int kMaxBodyNesting = 1000;
-
-// The deepest [ / { nesting of `text` outside strings (JSON and YAML flow style).
-int BodyNestingDepth(std::string_view text) {
-  int depth = 0, max_depth = 0;
-  bool in_string = false, escaped = false;
-  for (char ch : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (ch == '\\')
-        escaped = true;
-      else if (ch == '"')
-        in_string = false;
-      continue;
-    }
-    if (ch == '"')
-      in_string = true;
-    else if (ch == '[' || ch == '{')
-      max_depth = std::max(max_depth, ++depth);
-    else if ((ch == ']' || ch == '}') && depth > 0)
-      --depth;
-  }
-  return max_depth;
-}
+constexpr std::size_t kMaxBodyNesting = 1000;
 
 json YamlScalar(const YAML::Node& n) {
   const std::string& s = n.Scalar();
@@ -304,7 +281,7 @@ void ApiServer::Handle(const http::Request& req, http::ResponseWriter& w) {
     c.w.CloseAfterResponse();
     return;
   }
-  if (!req.body.empty() && BodyNestingDepth(req.body) > kMaxBodyNesting) {
+  if (!req.body.empty() && JsonNestingDepth(req.body) > kMaxBodyNesting) {
     SendError(c, kube::NewBadRequest("the object provided is unrecognized (nested deeper than " +
                                      std::to_string(kMaxBodyNesting) + " levels)"));
     return;

@@ -88,6 +88,8 @@ class ApiServer {
   void ServeResourceList(Ctx& c, const std::string& group, const std::string& version);
   void ServeOpenApiV3Index(Ctx& c);
   void ServeOpenApiV3Doc(Ctx& c, const std::string& gv_path);
+  // Rebuilds the cached v3 documents when the registry changed; requires mu_.
+  void RefreshOpenApiV3Locked();
   void ServeOpenApiV2(Ctx& c);
 
   // handlers_read.cc

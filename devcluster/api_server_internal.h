@@ -11,6 +11,7 @@
 
 #include "base/base64.h"
 #include "devcluster/api_server.h"
+#include "kube/core/selectors.h"
 
 namespace aidi::devcluster {
 
@@ -39,6 +40,27 @@ std::variant<kube::ApiError, nlohmann::json> DecodeBody(const ApiServer::Ctx& c,
 // Parses YAML text (one document) into JSON, Kubernetes-style: unquoted scalars become
 // numbers, booleans or null when they look like one.
 std::variant<std::string, nlohmann::json> YamlToJson(const std::string& text);
+
+// Which stored objects a list, watch or deletecollection selects: namespace (empty: all),
+// label selector, field selector (metadata.name, metadata.namespace and the type's selectable
+// fields captured at write time).
+struct ObjectFilter {
+  std::string ns;
+  kube::LabelSelector labels;
+  kube::FieldSelector fields;
+
+  bool Matches(const StoredObject& o) const {
+    if (!ns.empty() && o.ns != ns) return false;
+    if (!labels.Matches(o.labels)) return false;
+    if (fields.Empty()) return true;
+    return fields.Matches([&](std::string_view f) -> std::optional<std::string> {
+      if (f == "metadata.name") return o.name;
+      if (f == "metadata.namespace") return o.ns;
+      auto it = o.fields.find(f);
+      return it == o.fields.end() ? std::string() : it->second;
+    });
+  }
+};
 
 // How the client wants objects rendered.
 enum class Rendering { kObject, kTable, kPartialMetadata };

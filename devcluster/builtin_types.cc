@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "base/base64.h"
 #include "devcluster/builtin_schemas/builtin_schemas.h"
 #include "devcluster/crd/printer_columns.h"
 
@@ -302,25 +303,8 @@ void PrepareSecret(json& obj) {
   if (!obj.contains("type")) obj["type"] = "Opaque";
   // stringData is write-only: merged into data (base64) and dropped, as the apiserver does.
   if (obj.contains("stringData") && obj["stringData"].is_object()) {
-    static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (auto& [k, v] : obj["stringData"].items()) {
-      if (!v.is_string()) continue;
-      const std::string in = v.get<std::string>();
-      std::string out;
-      std::size_t i = 0;
-      for (; i + 2 < in.size(); i += 3) {
-        unsigned n =
-            (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
-        out += {kB64[n >> 18 & 63], kB64[n >> 12 & 63], kB64[n >> 6 & 63], kB64[n & 63]};
-      }
-      if (i + 1 == in.size()) {
-        unsigned n = (unsigned char)in[i] << 16;
-        out += {kB64[n >> 18 & 63], kB64[n >> 12 & 63], '=', '='};
-      } else if (i + 2 == in.size()) {
-        unsigned n = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
-        out += {kB64[n >> 18 & 63], kB64[n >> 12 & 63], kB64[n >> 6 & 63], '='};
-      }
-      obj["data"][k] = out;
+      if (v.is_string()) obj["data"][k] = Base64Encode(v.get<std::string>());
     }
   }
   obj.erase("stringData");

@@ -276,25 +276,29 @@ bool AcceptsJson(const ApiServer::Ctx& c) {
 
 }  // namespace
 
-void ApiServer::ServeOpenApiV3Index(Ctx& c) {
-  std::lock_guard lock(mu_);
-  if (openapi_generation_ != registry_.generation()) {
-    openapi_v3_docs_.clear();
-    openapi_v3_hashes_.clear();
-    std::map<std::pair<std::string, std::string>, std::vector<OpenApiResource>> by_gv;
-    for (auto& r : OpenApiResources(registry_)) by_gv[{r.group, r.version}].push_back(r);
-    for (const auto& [gv, resources] : by_gv) {
-      std::string key =
-          gv.first.empty() ? "api/" + gv.second : "apis/" + gv.first + "/" + gv.second;
-      json doc = BuildOpenApiV3Document(gv.first, gv.second, resources);
-      openapi_v3_docs_[key] = doc.dump();
-      openapi_v3_hashes_[key] = OpenApiDocumentHash(doc);
-    }
-    openapi_generation_ = registry_.generation();
+void ApiServer::RefreshOpenApiV3Locked() {
+  if (openapi_generation_ == registry_.generation()) return;
+  openapi_v3_docs_.clear();
+  openapi_v3_hashes_.clear();
+  std::map<std::pair<std::string, std::string>, std::vector<OpenApiResource>> by_gv;
+  for (auto& r : OpenApiResources(registry_)) by_gv[{r.group, r.version}].push_back(r);
+  for (const auto& [gv, resources] : by_gv) {
+    std::string key = gv.first.empty() ? "api/" + gv.second : "apis/" + gv.first + "/" + gv.second;
+    json doc = BuildOpenApiV3Document(gv.first, gv.second, resources);
+    openapi_v3_docs_[key] = doc.dump();
+    openapi_v3_hashes_[key] = OpenApiDocumentHash(doc);
   }
+  openapi_generation_ = registry_.generation();
+}
+
+void ApiServer::ServeOpenApiV3Index(Ctx& c) {
   json paths = json::object();
-  for (const auto& [key, hash] : openapi_v3_hashes_) {
-    paths[key] = {{"serverRelativeURL", "/openapi/v3/" + key + "?hash=" + hash}};
+  {
+    std::lock_guard lock(mu_);
+    RefreshOpenApiV3Locked();
+    for (const auto& [key, hash] : openapi_v3_hashes_) {
+      paths[key] = {{"serverRelativeURL", "/openapi/v3/" + key + "?hash=" + hash}};
+    }
   }
   SendJson(c, 200, {{"paths", paths}});
 }
@@ -306,21 +310,9 @@ void ApiServer::ServeOpenApiV3Doc(Ctx& c, const std::string& gv_path) {
   std::string doc;
   {
     std::lock_guard lock(mu_);
-    bool stale = openapi_generation_ != registry_.generation();
-    if (!stale) {
-      auto it = openapi_v3_docs_.find(gv_path);
-      if (it != openapi_v3_docs_.end()) doc = it->second;
-    }
-  }
-  if (doc.empty()) {
-    // Rebuild through the index (which refreshes the cache), then look again.
-    std::map<std::pair<std::string, std::string>, std::vector<OpenApiResource>> by_gv;
-    for (auto& r : OpenApiResources(registry_)) by_gv[{r.group, r.version}].push_back(r);
-    for (const auto& [gv, resources] : by_gv) {
-      std::string key =
-          gv.first.empty() ? "api/" + gv.second : "apis/" + gv.first + "/" + gv.second;
-      if (key == gv_path) doc = BuildOpenApiV3Document(gv.first, gv.second, resources).dump();
-    }
+    RefreshOpenApiV3Locked();
+    auto it = openapi_v3_docs_.find(gv_path);
+    if (it != openapi_v3_docs_.end()) doc = it->second;
   }
   if (doc.empty()) return SendError(c, kube::NewNoResource());
   SendRaw(c, 200, "application/json", doc);

@@ -177,41 +177,36 @@ void ApiServer::GcOnce() {
 
 void ApiServer::EnsureDefaultNamespaces() {
   const Clock::WallTime now = clock_.Now();
+  // Creates `obj` of type `rt` unless an object of that name exists (server-side, no request).
+  auto create_if_absent = [&](const ResourceTypePtr& rt, const std::string& ns,
+                              const std::string& name, const json& obj) {
+    if (store_.Get(rt->storage_key(), ns, name)) return;
+    auto prepared = PrepareCreate(WriteContext{*rt, now}, obj);
+    auto* created = std::get_if<json>(&prepared);
+    if (!created) return;
+    (void)store_.Mutate(rt->storage_key(), ns, name,
+                        [&](const ObjectPtr& cur) -> std::variant<kube::ApiError, Mutation> {
+                          if (cur) return Mutation{};
+                          Mutation m;
+                          m.kind = Mutation::Kind::kPut;
+                          m.object = *created;
+                          m.selectable_fields = &rt->selectable_fields;
+                          return m;
+                        });
+  };
   ResourceTypePtr ns_type = registry_.Find("", "v1", "namespaces");
-  ResourceTypePtr sa_type = registry_.Find("", "v1", "serviceaccounts");
   for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
-    if (store_.Get("/namespaces", "", name)) continue;
-    json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
-    auto prepared = PrepareCreate(WriteContext{*ns_type, now}, ns);
-    if (auto* obj = std::get_if<json>(&prepared)) {
-      (void)store_.Mutate("/namespaces", "", name,
-                          [&](const ObjectPtr& cur) -> std::variant<kube::ApiError, Mutation> {
-                            if (cur) return Mutation{};
-                            Mutation m;
-                            m.kind = Mutation::Kind::kPut;
-                            m.object = *obj;
-                            m.selectable_fields = &ns_type->selectable_fields;
-                            return m;
-                          });
-    }
+    create_if_absent(ns_type, "", name,
+                     {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}});
   }
   // Every active namespace has a "default" service account (the serviceaccount controller's job).
+  ResourceTypePtr sa_type = registry_.Find("", "v1", "serviceaccounts");
   for (const ObjectPtr& ns : store_.List("/namespaces", "").items) {
-    if (ns->deleting || store_.Get("/serviceaccounts", ns->name, "default")) continue;
-    json sa = {{"apiVersion", "v1"},
-               {"kind", "ServiceAccount"},
-               {"metadata", {{"name", "default"}, {"namespace", ns->name}}}};
-    auto prepared = PrepareCreate(WriteContext{*sa_type, now}, sa);
-    if (auto* obj = std::get_if<json>(&prepared)) {
-      (void)store_.Mutate("/serviceaccounts", ns->name, "default",
-                          [&](const ObjectPtr& cur) -> std::variant<kube::ApiError, Mutation> {
-                            if (cur) return Mutation{};
-                            Mutation m;
-                            m.kind = Mutation::Kind::kPut;
-                            m.object = *obj;
-                            return m;
-                          });
-    }
+    if (ns->deleting) continue;
+    create_if_absent(sa_type, ns->name, "default",
+                     {{"apiVersion", "v1"},
+                      {"kind", "ServiceAccount"},
+                      {"metadata", {{"name", "default"}, {"namespace", ns->name}}}});
   }
 }
 

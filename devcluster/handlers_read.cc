@@ -23,23 +23,7 @@ const char* kContinueExpiredMessage =
     "inconsistent list - objects that were created, modified, or deleted between the time the "
     "first chunk was returned and now may show up in the list.";
 
-struct Filter {
-  std::string ns;
-  kube::LabelSelector labels;
-  kube::FieldSelector fields;
-
-  bool Matches(const StoredObject& o) const {
-    if (!ns.empty() && o.ns != ns) return false;
-    if (!labels.Matches(o.labels)) return false;
-    if (fields.Empty()) return true;
-    return fields.Matches([&](std::string_view f) -> std::optional<std::string> {
-      if (f == "metadata.name") return o.name;
-      if (f == "metadata.namespace") return o.ns;
-      auto it = o.fields.find(f);
-      return it == o.fields.end() ? std::string() : it->second;
-    });
-  }
-};
+using Filter = ObjectFilter;
 
 std::variant<kube::ApiError, Filter> ParseFilter(const ApiServer::Ctx& c) {
   Filter f;

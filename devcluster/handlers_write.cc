@@ -507,29 +507,21 @@ void ApiServer::HandleDeleteCollection(Ctx& c) {
   auto opts_or = ParseDeleteOptions(c);
   if (auto* e = std::get_if<kube::ApiError>(&opts_or)) return SendError(c, *e);
   const DeleteOptions& opts = std::get<DeleteOptions>(opts_or);
-  kube::LabelSelector labels;
+  ObjectFilter filter;
   if (auto ls = c.req.Query("labelSelector"); ls && !ls->empty()) {
     auto parsed = kube::LabelSelector::Parse(*ls);
     if (!parsed.ok()) return SendError(c, kube::NewBadRequest(parsed.status().message()));
-    labels = *parsed;
+    filter.labels = *parsed;
   }
-  kube::FieldSelector fields;
   if (auto fs = c.req.Query("fieldSelector"); fs && !fs->empty()) {
     auto parsed = kube::FieldSelector::Parse(*fs);
     if (!parsed.ok()) return SendError(c, kube::NewBadRequest(parsed.status().message()));
-    fields = *parsed;
+    filter.fields = *parsed;
   }
   auto listed = store_.List(c.rt->storage_key(), c.rt->namespaced ? c.info.ns : "");
   std::string items;
   for (const ObjectPtr& o : listed.items) {
-    if (!labels.Matches(o->labels)) continue;
-    bool match = fields.Matches([&](std::string_view f) -> std::optional<std::string> {
-      if (f == "metadata.name") return o->name;
-      if (f == "metadata.namespace") return o->ns;
-      auto it = o->fields.find(f);
-      return it == o->fields.end() ? std::string() : it->second;
-    });
-    if (!match) continue;
+    if (!filter.Matches(*o)) continue;
     if (opts.dry_run) {
       items += (items.empty() ? "" : ",") + o->json;
       continue;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/base64.h"
+#include "base/json_nesting.h"
 #include "devcluster/protobuf_schema.h"
 
 namespace aidi::devcluster {
@@ -165,31 +166,6 @@ bool ValidQuantity(std::string_view s) {
   if (exp.empty()) return false;
   for (char c : exp) {
     if (!IsDigit(c)) return false;
-  }
-  return true;
-}
-
-// Bracket nesting of a JSON text (outside strings) stays within `max`.
-bool JsonNestingWithin(std::string_view s, int max) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : s) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
   }
   return true;
 }
@@ -596,7 +572,7 @@ bool Decoder::DecodeFieldsV1(const WireField& w, json& v) {
     v = nullptr;
     return true;
   }
-  if (!JsonNestingWithin(*raw, kMaxRawJsonDepth)) {
+  if (JsonNestingDepth(*raw) > static_cast<std::size_t>(kMaxRawJsonDepth)) {
     return Fail("FieldsV1 at " + At(w.start) + " nests deeper than " +
                 std::to_string(kMaxRawJsonDepth));
   }

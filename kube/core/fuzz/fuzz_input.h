@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_nesting.h"
+
 namespace aidi::kube::fuzz {
 
 // Deep enough for any realistic object, shallow enough that recursion is never a concern.
@@ -33,37 +35,9 @@ inline std::vector<std::string_view> SplitLines(std::string_view text, size_t pa
   return out;
 }
 
-// Bracket nesting outside string literals, measured before parsing.
-inline size_t NestingDepth(std::string_view text) {
-  size_t depth = 0;
-  size_t max_depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max_depth = std::max(max_depth, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max_depth;
-}
-
 // Parses JSON with exceptions disabled; nullopt for invalid or too deeply nested input.
 inline std::optional<nlohmann::json> ParseJson(std::string_view text) {
-  if (NestingDepth(text) > kMaxFuzzDepth) return std::nullopt;
+  if (aidi::JsonNestingDepth(text) > kMaxFuzzDepth) return std::nullopt;
   nlohmann::json v = nlohmann::json::parse(text.begin(), text.end(), nullptr,
                                            /*allow_exceptions=*/false);
   if (v.is_discarded()) return std::nullopt;

@@ -1,0 +1,90 @@
+// Client: sends requests built by kube/core to one API server, the way client-go's REST client
+// does, and turns every answer into a value or a named Status.
+//
+// Per request: wait for the client-side rate limiter (token bucket, qps/burst); add the bearer
+// token from the credential source; on 401 invalidate the source and retry once with fresh
+// credentials; on 429, and on 5xx for requests that are safe to repeat (GET, PUT, DELETE) or
+// were refused before processing (503), wait Retry-After (capped; 1 s when absent, doubling)
+// and retry up to max_retries times. A non-2xx answer becomes its Status code (NotFound,
+// Conflict, Expired, ...) with the server's message.
+//
+// Watches: Watch() opens the stream with a read timeout above the request's timeoutSeconds
+// (cpprestsdk's timeout is per read, so a stalled connection is still noticed) and yields
+// parsed events. Thread safety: every method may be called from any thread; a WatchStream is
+// read by one thread, and Cancel() may come from any.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "kube/client/config.h"
+#include "kube/client/transport.h"
+#include "kube/core/request.h"
+#include "kube/core/watch_event.h"
+
+namespace aidi {
+class TokenBucket;
+}
+
+namespace aidi::kube {
+
+class WatchStream {
+ public:
+  explicit WatchStream(std::unique_ptr<ResponseStream> body) : body_(std::move(body)) {}
+  // The next event; nullopt when the server closed the stream (timeoutSeconds passed). An
+  // in-stream ERROR event is returned as an event (its `error` says why, e.g. Expired).
+  StatusOr<std::optional<WatchEvent>> Next();
+  void Cancel() { body_->Cancel(); }
+
+ private:
+  std::unique_ptr<ResponseStream> body_;
+};
+
+class Client {
+ public:
+  // Transport factory: called again when an exec plugin hands out a new client certificate.
+  using TransportFactory =
+      std::function<StatusOr<std::unique_ptr<Transport>>(const TransportConfig&)>;
+
+  // The real client (cpprestsdk transport).
+  static StatusOr<std::shared_ptr<Client>> Create(ClientConfig config);
+  // With any transport factory (tests pass a fake); `clock` must outlive the client.
+  static StatusOr<std::shared_ptr<Client>> Create(ClientConfig config, TransportFactory factory,
+                                                  const Clock& clock = Clock::Real());
+  ~Client();
+
+  // Sends and parses the JSON answer (an empty body parses as null).
+  StatusOr<nlohmann::json> Send(const HttpRequest& request);
+  // Sends and returns the raw answer body (for non-JSON endpoints: logs, metrics).
+  StatusOr<std::string> SendRaw(const HttpRequest& request);
+  // Opens a watch (request.watch must be set). The returned stream yields events.
+  StatusOr<std::unique_ptr<WatchStream>> Watch(const HttpRequest& request);
+
+  const ClientConfig& config() const { return config_; }
+  const std::string& default_namespace() const { return config_.ns; }
+
+ private:
+  Client(ClientConfig config, TransportFactory factory, const Clock& clock);
+  // The transport for the current credentials, rebuilt when a client certificate changes.
+  StatusOr<Transport*> TransportFor(const Credentials& creds);
+  StatusOr<HeaderList> Headers(const HttpRequest& request, Credentials* creds);
+  StatusOr<HttpResponse> Exchange(const HttpRequest& request);
+
+  ClientConfig config_;
+  TransportFactory factory_;
+  const Clock& clock_;
+  std::unique_ptr<TokenBucket> limiter_;
+  std::mutex mu_;  // guards transport_ and cert_
+  std::shared_ptr<Transport> transport_;
+  std::string transport_cert_;
+};
+
+}  // namespace aidi::kube

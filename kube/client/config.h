@@ -49,7 +49,11 @@ struct KubeconfigOptions {
 };
 
 // Reads and merges kubeconfig files. Errors name the file and the missing or bad entry
-// (`context "x" not found in /path/config`).
+// (`context "x" not found in /path/config`). Relative paths in a file (certificate-authority,
+// client-certificate, client-key, tokenFile, an exec command with a '/') are relative to that
+// file. $KUBECONFIG entries that do not exist are skipped (an error if none exists);
+// explicit `paths` must all exist. Unsupported auth (username/password, auth-provider,
+// impersonation) is an error, never silently dropped. `clock` must outlive the credentials.
 StatusOr<ClientConfig> LoadKubeconfig(const KubeconfigOptions& options,
                                       const Clock& clock = Clock::Real());
 
@@ -64,8 +68,10 @@ struct InClusterOptions {
 StatusOr<ClientConfig> LoadInCluster(const InClusterOptions& options = {},
                                      const Clock& clock = Clock::Real());
 
-// `kubeconfig_path` from a --kubeconfig flag ("" if not given); see the order above.
+// `kubeconfig_path` from a --kubeconfig flag ("" if not given); see the order above. The error
+// when nothing is found names every place tried. `in_cluster` is overridable for tests.
 StatusOr<ClientConfig> LoadDefault(const std::string& kubeconfig_path,
-                                   const Clock& clock = Clock::Real());
+                                   const Clock& clock = Clock::Real(),
+                                   const InClusterOptions& in_cluster = {});
 
 }  // namespace aidi::kube

@@ -43,9 +43,11 @@ std::shared_ptr<CredentialSource> NewStaticToken(std::string token);
 // Re-reads `path` when `reread_every` has passed since the last read, or after Invalidate().
 // A read failure keeps the last good token if there is one (the kubelet rewrites the file by
 // rename, so a failed read is transient) and is an error only when no token was ever read.
-std::shared_ptr<CredentialSource> NewTokenFile(std::string path, const Clock& clock,
-                                               std::chrono::seconds reread_every =
-                                                   std::chrono::seconds(60));
+// Surrounding whitespace is trimmed; an empty file counts as a failed read. `clock` (its
+// Monotonic()) must outlive the source.
+std::shared_ptr<CredentialSource> NewTokenFile(
+    std::string path, const Clock& clock,
+    std::chrono::seconds reread_every = std::chrono::seconds(60));
 
 // A kubeconfig `users[].user.exec` stanza.
 struct ExecConfig {
@@ -64,11 +66,11 @@ struct ExecConfig {
   bool cluster_insecure_skip_tls_verify = false;
 };
 
-// Runs the plugin (stdout: ExecCredential JSON; stderr passed through), with
-// KUBERNETES_EXEC_INFO set, at most once per `timeout`; caches the credential until
-// status.expirationTimestamp (forever if absent) or Invalidate().
-std::shared_ptr<CredentialSource> NewExecPlugin(ExecConfig config, const Clock& clock,
-                                                std::chrono::seconds timeout =
-                                                    std::chrono::seconds(60));
+// Runs the plugin (stdout: ExecCredential JSON; stdin /dev/null; stderr passed through), with
+// KUBERNETES_EXEC_INFO set, and kills it (and its process group) when it runs past `timeout`;
+// caches the credential until status.expirationTimestamp by `clock`'s Now() (until
+// Invalidate() if absent). Concurrent Get() calls share one run. `clock` must outlive the source.
+std::shared_ptr<CredentialSource> NewExecPlugin(
+    ExecConfig config, const Clock& clock, std::chrono::seconds timeout = std::chrono::seconds(60));
 
 }  // namespace aidi::kube

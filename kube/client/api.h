@@ -36,7 +36,8 @@ class Api {
   // One page; follow metadata.continue for more.
   StatusOr<nlohmann::json> List(const ListParams& params = {}) const;
   StatusOr<std::unique_ptr<WatchStream>> Watch(const WatchParams& params) const;
-  StatusOr<nlohmann::json> Create(const nlohmann::json& object, const PostParams& params = {}) const;
+  StatusOr<nlohmann::json> Create(const nlohmann::json& object,
+                                  const PostParams& params = {}) const;
   StatusOr<nlohmann::json> Replace(const std::string& name, const nlohmann::json& object,
                                    const PostParams& params = {}) const;
   // `patch` is the patch document: an object (merge, strategic, apply) or an array (JSON patch).

@@ -56,9 +56,12 @@ class Client {
 
   // The real client (cpprestsdk transport).
   static StatusOr<std::shared_ptr<Client>> Create(ClientConfig config);
+  // How the client waits between retries and for the rate limiter (tests record instead).
+  using Sleeper = std::function<void(std::chrono::nanoseconds)>;
   // With any transport factory (tests pass a fake); `clock` must outlive the client.
   static StatusOr<std::shared_ptr<Client>> Create(ClientConfig config, TransportFactory factory,
-                                                  const Clock& clock = Clock::Real());
+                                                  const Clock& clock = Clock::Real(),
+                                                  Sleeper sleep = nullptr);
   ~Client();
 
   // Sends and parses the JSON answer (an empty body parses as null).
@@ -72,15 +75,18 @@ class Client {
   const std::string& default_namespace() const { return config_.ns; }
 
  private:
-  Client(ClientConfig config, TransportFactory factory, const Clock& clock);
-  // The transport for the current credentials, rebuilt when a client certificate changes.
-  StatusOr<Transport*> TransportFor(const Credentials& creds);
-  StatusOr<HeaderList> Headers(const HttpRequest& request, Credentials* creds);
+  Client(ClientConfig config, TransportFactory factory, const Clock& clock, Sleeper sleep);
+  // The transport for these credentials, rebuilt when an exec plugin's certificate changes.
+  StatusOr<std::shared_ptr<Transport>> TransportFor(const Credentials& creds);
+  // Current credentials (if any) and the headers that carry them.
+  StatusOr<HeaderList> Prepare(const HttpRequest& request, Credentials* creds);
   StatusOr<HttpResponse> Exchange(const HttpRequest& request);
+  void WaitForRateLimit();
 
   ClientConfig config_;
   TransportFactory factory_;
   const Clock& clock_;
+  Sleeper sleep_;
   std::unique_ptr<TokenBucket> limiter_;
   std::mutex mu_;  // guards transport_ and cert_
   std::shared_ptr<Transport> transport_;

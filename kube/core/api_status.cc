@@ -222,7 +222,8 @@ Status StatusFromResponse(int http_code, std::string_view body) {
   std::string reason;
   std::string message;
   json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_object() && parsed.value("kind", "") == "Status") {
+  // Not value("kind", ""): it throws when "kind" is not a string, and bodies come off the network.
+  if (parsed.is_object() && parsed.contains("kind") && parsed["kind"] == "Status") {
     if (parsed.contains("reason") && parsed["reason"].is_string()) reason = parsed["reason"];
     if (parsed.contains("message") && parsed["message"].is_string()) message = parsed["message"];
   }

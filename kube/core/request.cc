@@ -109,7 +109,8 @@ HttpRequest RequestBuilder::Watch(const WatchParams& p) const {
   r.query.emplace_back("watch", "true");
   AddSelectors(r, p.label_selector, p.field_selector);
   AddIf(r, "resourceVersion", p.resource_version);
-  if (p.timeout_seconds > 0) r.query.emplace_back("timeoutSeconds", std::to_string(p.timeout_seconds));
+  if (p.timeout_seconds > 0)
+    r.query.emplace_back("timeoutSeconds", std::to_string(p.timeout_seconds));
   if (p.allow_bookmarks) r.query.emplace_back("allowWatchBookmarks", "true");
   return r;
 }

@@ -4,7 +4,8 @@
 //
 //   RequestBuilder pods(resources::kPods, "default");
 //   HttpRequest r = pods.List({.label_selector = "app=web", .limit = 500});
-//   // r.method == "GET", r.Target() == "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb&limit=500"
+//   // r.method == "GET", r.Target() ==
+//   "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb&limit=500"
 //
 // Plain values; thread-compatible.
 #pragma once
@@ -23,7 +24,7 @@ struct HttpRequest {
   std::string path;  // absolute path, already escaped: "/api/v1/namespaces/default/pods/x"
   std::vector<std::pair<std::string, std::string>> query;  // unescaped; order kept
   std::string body;
-  std::string content_type;                  // "" when there is no body
+  std::string content_type;  // "" when there is no body
   std::string accept = "application/json";
   bool watch = false;  // a streaming watch: the response body is a sequence of events
 
@@ -39,8 +40,8 @@ std::string UrlEncode(std::string_view s);
 struct ListParams {
   std::string label_selector;
   std::string field_selector;
-  int limit = 0;               // 0: unlimited (one response)
-  std::string continue_token;  // from the previous page's metadata.continue
+  int limit = 0;                       // 0: unlimited (one response)
+  std::string continue_token;          // from the previous page's metadata.continue
   std::string resource_version;        // "" (most recent, quorum), "0" (any), or an RV
   std::string resource_version_match;  // "NotOlderThan" | "Exact" | ""
 };

@@ -42,9 +42,8 @@ const ResourceRef kEvents{"", "v1", "events", "Event", true};
 const ResourceRef kNamespaces{"", "v1", "namespaces", "Namespace", false};
 const ResourceRef kNodes{"", "v1", "nodes", "Node", false};
 const ResourceRef kLeases{"coordination.k8s.io", "v1", "leases", "Lease", true};
-const ResourceRef kCustomResourceDefinitions{"apiextensions.k8s.io", "v1",
-                                             "customresourcedefinitions",
-                                             "CustomResourceDefinition", false};
+const ResourceRef kCustomResourceDefinitions{
+    "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false};
 }  // namespace resources
 
 }  // namespace aidi::kube

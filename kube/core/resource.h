@@ -33,7 +33,7 @@ struct ObjectKey {
   std::string name;
   // "ns/name", or "name" for cluster-scoped objects (client-go's MetaNamespaceKeyFunc).
   std::string String() const { return ns.empty() ? name : ns + "/" + name; }
-  static ObjectKey Parse(const std::string& key);  // inverse of String()
+  static ObjectKey Parse(const std::string& key);     // inverse of String()
   static ObjectKey Of(const nlohmann::json& object);  // from metadata.namespace / metadata.name
   auto operator<=>(const ObjectKey&) const = default;
 };

@@ -58,7 +58,9 @@ StatusOr<WatchEvent> ParseWatchEvent(std::string_view line) {
   }
   event.object = std::move(*object);
   if (event.type == WatchEventType::kError) {
-    int code = event.object.value("code", 500);
+    // value("code", 500) would throw on a non-numeric code: the line comes off the network.
+    auto c = event.object.find("code");
+    int code = c != event.object.end() && c->is_number_integer() ? c->get<int>() : 500;
     event.error = StatusFromResponse(code >= 400 ? code : 500, event.object.dump());
   }
   return event;

@@ -35,7 +35,7 @@ struct ClientConfig {
   double qps = 50;
   int burst = 100;
   // Whole-request timeout for non-watch calls; watches use their timeoutSeconds plus a margin.
-  std::chrono::seconds request_timeout{30};
+  std::chrono::milliseconds request_timeout{30000};
   // 429 and 5xx are retried at most this many times, honouring Retry-After (capped).
   int max_retries = 5;
   std::chrono::seconds max_retry_after{10};

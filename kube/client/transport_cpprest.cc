@@ -109,8 +109,14 @@ class LineStream final : public ResponseStream {
       }
       if (cancel_.get_token().is_canceled()) return Status::Cancelled(where_ + ": cancelled");
       try {
+        // cpprestsdk's body buffer completes a read only once all requested bytes are there:
+        // wait for one byte, then take whatever else has already arrived.
         auto streambuf = response_.body().streambuf();
-        std::size_t n = streambuf.getn(chunk_, sizeof(chunk_)).get();
+        std::size_t n = streambuf.getn(chunk_, 1).get();
+        if (n > 0) {
+          std::size_t more = std::min<std::size_t>(streambuf.in_avail(), sizeof(chunk_) - 1);
+          if (more > 0) n += streambuf.getn(chunk_ + 1, more).get();
+        }
         if (n == 0) {
           eof_ = true;
         } else {

@@ -376,7 +376,15 @@ std::optional<std::string> ApplyOperation(Json& doc, const Operation& op, size_t
     }
     case OpKind::kTest: {
       const Json* target = Resolve(doc, path, path.size(), what);
-      if (target == nullptr) return "the path does not exist: " + what;
+      if (target == nullptr) {
+        // The API server's library (evanphx/json-patch v4) lets null match a member missing
+        // from an existing object: finalizer helpers test "/metadata/finalizers" == null.
+        std::string parent_what;
+        const Json* parent =
+            path.empty() ? nullptr : Resolve(doc, path, path.size() - 1, parent_what);
+        if (op.value->is_null() && parent != nullptr && parent->is_object()) return std::nullopt;
+        return "the path does not exist: " + what;
+      }
       // RFC 6902 4.6: numbers compare by value, objects ignore member order.
       if (*target != *op.value) return "test failed: the value is " + Dump(*target);
       return std::nullopt;

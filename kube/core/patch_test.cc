@@ -243,7 +243,9 @@ TEST(JsonPatch, OperationSemantics) {
   // null is a value like any other
   ExpectPatched(R"({})", R"([{"op":"add","path":"/a","value":null}])", R"({"a":null})");
   ExpectPatched(R"({"a":null})", R"([{"op":"test","path":"/a","value":null}])", R"({"a":null})");
-  ExpectFailure(R"({})", R"([{"op":"test","path":"/a","value":null}])", StatusCode::kInvalid);
+  // evanphx/json-patch v4, as the API server: null matches a member the object lacks.
+  ExpectPatched(R"({})", R"([{"op":"test","path":"/a","value":null}])", R"({})");
+  ExpectFailure(R"({})", R"([{"op":"test","path":"/a/b","value":null}])", StatusCode::kInvalid);
   // test compares numbers by value and objects regardless of member order
   ExpectPatched(
       R"({"a":1,"o":{"x":1,"y":2}})",
@@ -831,6 +833,31 @@ TEST(StrategicMergePatch, UpstreamFixtures) {
     ASSERT_TRUE(result.ok()) << f.description << ": " << result.status().ToString();
     EXPECT_EQ(*result, J(Rename(f.result))) << f.description;
   }
+}
+
+}  // namespace
+}  // namespace aidi::kube
+
+namespace aidi::kube {
+namespace {
+
+// evanphx/json-patch v4 (the API server's library): null matches a member missing from an
+// object that exists, which finalizer helpers rely on; a missing parent still fails.
+TEST(JsonPatchTest, TestNullMatchesAMissingMemberOfAnExistingObject) {
+  auto ok = ApplyJsonPatch(
+      nlohmann::json::parse(R"({"metadata":{"name":"x"}})"),
+      nlohmann::json::parse(R"([{"op":"test","path":"/metadata/finalizers","value":null},
+                                {"op":"add","path":"/metadata/finalizers","value":["f"]}])"));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)["metadata"]["finalizers"], nlohmann::json::array({"f"}));
+  auto present = ApplyJsonPatch(
+      nlohmann::json::parse(R"({"metadata":{"finalizers":["g"]}})"),
+      nlohmann::json::parse(R"([{"op":"test","path":"/metadata/finalizers","value":null}])"));
+  EXPECT_FALSE(present.ok());
+  auto no_parent = ApplyJsonPatch(
+      nlohmann::json::parse(R"({"spec":{}})"),
+      nlohmann::json::parse(R"([{"op":"test","path":"/metadata/finalizers","value":null}])"));
+  EXPECT_FALSE(no_parent.ok());
 }
 
 }  // namespace

@@ -68,6 +68,12 @@ class Watcher {
   const Api& api() const { return api_; }
 
  private:
+  // One complete paged list, reported as kInit, kInitApply..., kInitDone.
+  Status List(const Sink& sink, std::string* resource_version);
+  bool Stopping();
+  // Sleeps for `delay` unless Stop() comes first; false if stopped.
+  bool SleepUnlessStopped(std::chrono::milliseconds delay);
+
   Api api_;
   WatcherOptions options_;
   const Clock& clock_;

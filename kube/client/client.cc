@@ -66,6 +66,14 @@ Client::Client(ClientConfig config, TransportFactory factory, const Clock& clock
 
 Client::~Client() = default;
 
+std::shared_ptr<Client> Client::WithRetryPolicy(int max_retries,
+                                                std::chrono::milliseconds request_timeout) const {
+  ClientConfig config = config_;
+  config.max_retries = max_retries;
+  config.request_timeout = request_timeout;
+  return std::shared_ptr<Client>(new Client(std::move(config), factory_, clock_, sleep_));
+}
+
 StatusOr<std::shared_ptr<Transport>> Client::TransportFor(const Credentials& creds) {
   std::string cert =
       creds.client_cert_pem.empty() ? config_.client_cert_pem : creds.client_cert_pem;

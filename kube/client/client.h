@@ -71,6 +71,11 @@ class Client {
   // Opens a watch (request.watch must be set). The returned stream yields events.
   StatusOr<std::unique_ptr<WatchStream>> Watch(const HttpRequest& request);
 
+  // A client for the same server and credentials with another retry budget and request
+  // timeout (a leader's lease renewals must not outlive the renew deadline in retries).
+  std::shared_ptr<Client> WithRetryPolicy(int max_retries,
+                                          std::chrono::milliseconds request_timeout) const;
+
   const ClientConfig& config() const { return config_; }
   const std::string& default_namespace() const { return config_.ns; }
 

@@ -54,14 +54,22 @@ int main(int argc, char** argv) {
   std::string kubeconfig;
   std::string ns;
   std::string health_addr = "127.0.0.1:8081";
+  std::string level = "info";
   int workers = 2;
   app.add_option("--kubeconfig", kubeconfig,
                  "kubeconfig file (default: $KUBECONFIG, in-cluster, then ~/.kube/config)");
   app.add_option("--namespace,-n", ns, "only this namespace (default: all)");
   app.add_option("--health-addr", health_addr, "HOST:PORT for /healthz, /readyz and /metrics");
   app.add_option("--workers", workers, "concurrent reconciles")->check(CLI::Range(1, 64));
+  app.add_option("--log-level", level, "debug, info, warn or error");
   CLI11_PARSE(app, argc, argv);
   log::SetComponent("configmap-controller");
+  log::Level parsed;
+  if (!log::ParseLevel(level, &parsed)) {
+    std::fprintf(stderr, "--log-level: \"%s\" is not debug, info, warn or error\n", level.c_str());
+    return 2;
+  }
+  log::SetLevel(parsed);
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -109,10 +117,9 @@ int main(int argc, char** argv) {
     if (meta.contains("annotations")) have = meta["annotations"].value(kAnnotation, "");
     if (have == want) return kube::Action::AwaitChange();
     // The precondition makes a stale cache harmless: the server answers 409 and we retry.
-    nlohmann::json patch = {
-        {"metadata",
-         {{"resourceVersion", meta.value("resourceVersion", "")},
-          {"annotations", {{kAnnotation, want}}}}}};
+    nlohmann::json patch = {{"metadata",
+                             {{"resourceVersion", meta.value("resourceVersion", "")},
+                              {"annotations", {{kAnnotation, want}}}}}};
     kube::Api api(*client, kube::resources::kConfigMaps, key.ns);
     AIDI_RETURN_IF_ERROR(api.Patch(key.name, kube::PatchType::kMerge, patch).status());
     events.Record(*cm, kube::EventType::kNormal, "HashUpdated", "data hash is now " + want);

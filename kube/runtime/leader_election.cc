@@ -76,6 +76,12 @@ StatusOr<std::unique_ptr<LeaderElector>> LeaderElector::Create(std::shared_ptr<C
         "leader election: renew_deadline must be greater than 1.2 * retry_period");
   }
   if (options.identity.empty()) options.identity = DefaultLeaderIdentity();
+  // Renewals are retried by the elector every retry_period; the client must not retry on its
+  // own (its waits could outlast the renew deadline), and a hung request must end well before it.
+  auto timeout =
+      std::min(client->config().request_timeout,
+               std::chrono::duration_cast<std::chrono::milliseconds>(options.renew_deadline / 2));
+  client = client->WithRetryPolicy(0, timeout);
   return std::unique_ptr<LeaderElector>(
       new LeaderElector(std::move(client), std::move(options), std::move(callbacks), clock));
 }

@@ -21,8 +21,9 @@
 // Safety: lease_duration must exceed renew_deadline, so a leader that cannot renew gives up
 // (renew_deadline after its last successful renewal started) before any other candidate may
 // take over (lease_duration after it observed that renewal). IsLeader() enforces the deadline
-// itself, so it turns false on time even while a request hangs; a Client with a short
-// request_timeout and few retries (max_retries) keeps Run() itself responsive.
+// itself, so it turns false on time even while a request hangs; the elector talks through a
+// copy of the client with no retries and a request timeout of at most renew_deadline / 2, so
+// Run() itself stays responsive.
 //
 //   auto elector = LeaderElector::Create(client, {.lease_namespace = "aidi-system",
 //                                                 .lease_name = "aidi-controller"},

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "kube/client/api.h"
-#include "tests/kube/devcluster_process.h"
+#include "tests/kube/devcluster_test.h"
 
 namespace aidi::kube {
 namespace {
@@ -24,20 +24,11 @@ nlohmann::json ConfigMap(const std::string& name, const std::string& value = "1"
           {"data", {{"k", value}}}};
 }
 
-class ClientIT : public ::testing::Test {
+class ClientIT : public testing::DevclusterTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(dc_.Start().ok());
-    auto client = dc_.NewClient();
-    ASSERT_TRUE(client.ok()) << client.status().ToString();
-    client_ = *client;
-  }
   Api ConfigMaps(const std::string& ns = "default") {
     return Api(client_, resources::kConfigMaps, ns);
   }
-
-  DevclusterProcess dc_;
-  std::shared_ptr<Client> client_;
 };
 
 TEST_F(ClientIT, VerifiesTheServerAgainstTheKubeconfigCa) {

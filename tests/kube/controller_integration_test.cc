@@ -17,22 +17,12 @@
 #include "kube/client/api.h"
 #include "kube/runtime/controller.h"
 #include "kube/runtime/metrics.h"
-#include "tests/kube/devcluster_process.h"
+#include "tests/kube/devcluster_test.h"
 
 namespace aidi::kube {
 namespace {
 
-using testing::DevclusterProcess;
-
-bool Eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
-}
+using testing::Eventually;
 
 nlohmann::json ConfigMap(const std::string& name, const std::string& value = "1") {
   return {{"apiVersion", "v1"},
@@ -89,14 +79,8 @@ class Recorder {
   bool overlapped_ = false;
 };
 
-class ControllerIT : public ::testing::Test {
+class ControllerIT : public testing::DevclusterTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(dc_.Start().ok());
-    auto client = dc_.NewClient();
-    ASSERT_TRUE(client.ok()) << client.status().ToString();
-    client_ = *client;
-  }
   void TearDown() override {
     if (controller_) controller_->Stop();
     if (run_.joinable()) run_.join();
@@ -115,8 +99,6 @@ class ControllerIT : public ::testing::Test {
     ASSERT_TRUE(Eventually([&] { return controller_->synced(); }));
   }
 
-  DevclusterProcess dc_;
-  std::shared_ptr<Client> client_;
   Recorder recorder_;
   Metrics metrics_;  // outlives the controller's Run()
   std::unique_ptr<Controller> controller_;

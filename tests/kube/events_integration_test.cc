@@ -8,18 +8,16 @@
 #include "kube/client/api.h"
 #include "kube/core/resource.h"
 #include "kube/runtime/events.h"
-#include "tests/kube/devcluster_process.h"
+#include "tests/kube/devcluster_test.h"
 
 namespace aidi::kube {
 namespace {
 
-class EventsIT : public ::testing::Test {
+class EventsIT : public testing::DevclusterTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(dc_.Start().ok());
-    auto client = dc_.NewClient();
-    ASSERT_TRUE(client.ok()) << client.status().ToString();
-    client_ = *client;
+    DevclusterTest::SetUp();
+    if (HasFatalFailure()) return;
     recorder_ = std::make_unique<EventRecorder>(
         client_, EventRecorderOptions{.component = "events-it", .instance = "it-host"});
   }
@@ -41,8 +39,6 @@ class EventsIT : public ::testing::Test {
     return list.ok() ? (*list)["items"] : nlohmann::json::array();
   }
 
-  testing::DevclusterProcess dc_;
-  std::shared_ptr<Client> client_;
   std::unique_ptr<EventRecorder> recorder_;
 };
 

@@ -12,7 +12,7 @@
 #include "kube/client/api.h"
 #include "kube/core/resource.h"
 #include "kube/runtime/finalizer.h"
-#include "tests/kube/devcluster_process.h"
+#include "tests/kube/devcluster_test.h"
 
 namespace aidi::kube {
 namespace {
@@ -22,13 +22,12 @@ using std::chrono::seconds;
 
 const char kFinalizer[] = "aidi.dev/cleanup";
 
-class FinalizerIT : public ::testing::Test {
+class FinalizerIT : public testing::DevclusterTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(dc_.Start().ok());
-    auto client = dc_.NewClient();
-    ASSERT_TRUE(client.ok()) << client.status().ToString();
-    api_ = std::make_unique<Api>(*client, resources::kConfigMaps, "default");
+    DevclusterTest::SetUp();
+    if (HasFatalFailure()) return;
+    api_ = std::make_unique<Api>(client_, resources::kConfigMaps, "default");
   }
 
   nlohmann::json Create(const std::string& name, nlohmann::json finalizers = nullptr) {
@@ -57,7 +56,6 @@ class FinalizerIT : public ::testing::Test {
     };
   }
 
-  testing::DevclusterProcess dc_;
   std::unique_ptr<Api> api_;
   int applied_ = 0;
   int cleaned_ = 0;

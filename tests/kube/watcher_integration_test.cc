@@ -10,22 +10,12 @@
 #include "kube/client/api.h"
 #include "kube/runtime/store.h"
 #include "kube/runtime/watcher.h"
-#include "tests/kube/devcluster_process.h"
+#include "tests/kube/devcluster_test.h"
 
 namespace aidi::kube {
 namespace {
 
-using testing::DevclusterProcess;
-
-bool Eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
-}
+using testing::Eventually;
 
 nlohmann::json ConfigMap(const std::string& name, const std::string& value = "1",
                          nlohmann::json labels = nlohmann::json::object()) {
@@ -63,14 +53,8 @@ WatcherOptions FastOptions() {
   return o;
 }
 
-class WatcherIT : public ::testing::Test {
+class WatcherIT : public testing::DevclusterTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(dc_.Start().ok());
-    auto client = dc_.NewClient();
-    ASSERT_TRUE(client.ok()) << client.status().ToString();
-    client_ = *client;
-  }
   Api ConfigMaps() { return Api(client_, resources::kConfigMaps, "default"); }
   std::string DataOf(Store& store, const std::string& name) {
     auto cm = store.Get({"default", name});
@@ -81,9 +65,6 @@ class WatcherIT : public ::testing::Test {
     if (!requests.ok()) return -1;
     return (*requests)["counts"].value("list " + resource, 0L);
   }
-
-  DevclusterProcess dc_;
-  std::shared_ptr<Client> client_;
 };
 
 TEST_F(WatcherIT, PagedInitialListFillsTheStoreBeforeSynced) {

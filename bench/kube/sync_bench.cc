@@ -67,6 +67,8 @@ Status EnsurePods(const std::shared_ptr<Client>& client, int count) {
         pod["metadata"].erase("uid");
         pod["metadata"].erase("resourceVersion");
         pod["metadata"].erase("creationTimestamp");
+        // Its owner (a ReplicaSet) does not exist here: the garbage collector would delete it.
+        pod["metadata"].erase("ownerReferences");
         auto created = pods.Create(pod);
         if (!created.ok() && !created.status().IsAlreadyExists()) {
           std::fprintf(stderr, "create pod-%d: %s\n", i, created.status().ToString().c_str());
@@ -131,6 +133,10 @@ int main(int argc, char** argv) {
     store->WaitSynced(std::chrono::minutes(10));
     double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     seconds.push_back(took);
+    if (store->size() < static_cast<std::size_t>(pods)) {
+      std::fprintf(stderr, "synced %zu pods, expected %d\n", store->size(), pods);
+      return 1;
+    }
     store_bytes = static_cast<double>(store->ApproxBytes()) / store->size();
     rss_bytes = static_cast<double>(RssBytes() - rss_before) / store->size();
     watcher->Stop();

@@ -1,4 +1,5 @@
 #include "kube/client/config.h"
+#include "kube/client/testing/temp_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -20,40 +21,13 @@
 namespace aidi::kube {
 namespace {
 
-using testing::HasSubstr;
-using testing::Not;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
-// A scratch directory per test, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "aidi-cfg-XXXXXX").string();
-    const char* made = mkdtemp(tmpl.data());
-    if (made == nullptr) std::abort();  // no scratch space: nothing in this file can run
-    path_ = made;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string Path(const std::string& name) const { return path_ + "/" + name; }
-  std::string Write(const std::string& name, const std::string& content) const {
-    std::string p = Path(name);
-    std::filesystem::create_directories(std::filesystem::path(p).parent_path());
-    std::ofstream(p) << content;
-    return p;
-  }
-  std::string Read(const std::string& name) const {
-    std::ifstream in(Path(name));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using aidi::kube::testing::TempDir;
 
 // The environment variables the loaders read, cleared for each test and restored after it.
-class ConfigEnvTest : public testing::Test {
+class ConfigEnvTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (const char* name :

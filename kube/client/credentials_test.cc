@@ -1,4 +1,5 @@
 #include "kube/client/credentials.h"
+#include "kube/client/testing/temp_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -24,47 +25,10 @@ namespace {
 
 using std::chrono::minutes;
 using std::chrono::seconds;
-using testing::HasSubstr;
-using testing::Not;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
-// A scratch directory per test, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "aidi-cred-XXXXXX").string();
-    const char* made = mkdtemp(tmpl.data());
-    if (made == nullptr) std::abort();  // no scratch space: nothing in this file can run
-    path_ = made;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string Path(const std::string& name) const { return path_ + "/" + name; }
-  std::string Write(const std::string& name, const std::string& content) const {
-    std::string p = Path(name);
-    std::filesystem::create_directories(std::filesystem::path(p).parent_path());
-    std::ofstream(p) << content;
-    return p;
-  }
-  // A shell script, executable.
-  std::string Script(const std::string& name, const std::string& body) const {
-    std::string p = Write(name, "#!/bin/sh\n" + body);
-    chmod(p.c_str(), 0755);
-    return p;
-  }
-  std::string Read(const std::string& name) const {
-    std::ifstream in(Path(name));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  int Lines(const std::string& name) const {
-    std::string text = Read(name);
-    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using aidi::kube::testing::TempDir;
 
 Clock::WallTime At(const std::string& rfc3339) {
   Clock::WallTime t;
@@ -177,7 +141,7 @@ std::string V1Token(const std::string& token, const std::string& expiry = "") {
       .dump();
 }
 
-class ExecPluginTest : public testing::Test {
+class ExecPluginTest : public ::testing::Test {
  protected:
   ExecConfig Config(const std::string& script_json) {
     ExecConfig c;

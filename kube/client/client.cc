@@ -46,6 +46,11 @@ StatusOr<std::shared_ptr<Client>> Client::Create(ClientConfig config) {
   return Create(std::move(config), NewHttpTransport);
 }
 
+StatusOr<std::shared_ptr<Client>> Client::FromDefault(const std::string& kubeconfig_path) {
+  AIDI_ASSIGN_OR_RETURN(ClientConfig config, LoadDefault(kubeconfig_path));
+  return Create(std::move(config));
+}
+
 StatusOr<std::shared_ptr<Client>> Client::Create(ClientConfig config, TransportFactory factory,
                                                  const Clock& clock, Sleeper sleep) {
   if (config.server.empty()) return Status::InvalidArgument("client config has no server");
@@ -93,7 +98,7 @@ StatusOr<std::shared_ptr<Transport>> Client::TransportFor(const Credentials& cre
   return transport_;
 }
 
-StatusOr<HeaderList> Client::Prepare(const HttpRequest& /*request*/, Credentials* creds) {
+StatusOr<HeaderList> Client::Prepare(Credentials* creds) {
   HeaderList headers;
   headers.emplace_back("User-Agent", config_.user_agent);
   if (config_.credentials) {
@@ -124,7 +129,7 @@ StatusOr<HttpResponse> Client::Exchange(const HttpRequest& request) {
   for (;;) {
     WaitForRateLimit();
     Credentials creds;
-    AIDI_ASSIGN_OR_RETURN(HeaderList headers, Prepare(request, &creds));
+    AIDI_ASSIGN_OR_RETURN(HeaderList headers, Prepare(&creds));
     AIDI_ASSIGN_OR_RETURN(std::shared_ptr<Transport> transport, TransportFor(creds));
     auto started = clock_.Monotonic();
     StatusOr<HttpResponse> response = transport->Send(request, headers, timeout);
@@ -197,7 +202,7 @@ StatusOr<std::unique_ptr<WatchStream>> Client::Watch(const HttpRequest& request)
   for (;;) {
     WaitForRateLimit();
     Credentials creds;
-    AIDI_ASSIGN_OR_RETURN(HeaderList headers, Prepare(request, &creds));
+    AIDI_ASSIGN_OR_RETURN(HeaderList headers, Prepare(&creds));
     AIDI_ASSIGN_OR_RETURN(std::shared_ptr<Transport> transport, TransportFor(creds));
     AIDI_ASSIGN_OR_RETURN(StreamingResponse response,
                           transport->Open(request, headers, read_timeout));

@@ -56,6 +56,9 @@ class Client {
 
   // The real client (cpprestsdk transport).
   static StatusOr<std::shared_ptr<Client>> Create(ClientConfig config);
+  // The real client for LoadDefault(kubeconfig_path) (a --kubeconfig flag, else $KUBECONFIG,
+  // in-cluster, ~/.kube/config), as every aidi binary resolves its cluster.
+  static StatusOr<std::shared_ptr<Client>> FromDefault(const std::string& kubeconfig_path);
   // How the client waits between retries and for the rate limiter (tests record instead).
   using Sleeper = std::function<void(std::chrono::nanoseconds)>;
   // With any transport factory (tests pass a fake); `clock` must outlive the client.
@@ -84,7 +87,7 @@ class Client {
   // The transport for these credentials, rebuilt when an exec plugin's certificate changes.
   StatusOr<std::shared_ptr<Transport>> TransportFor(const Credentials& creds);
   // Current credentials (if any) and the headers that carry them.
-  StatusOr<HeaderList> Prepare(const HttpRequest& request, Credentials* creds);
+  StatusOr<HeaderList> Prepare(Credentials* creds);
   StatusOr<HttpResponse> Exchange(const HttpRequest& request);
   void WaitForRateLimit();
 

@@ -21,7 +21,6 @@
 #include "base/log.h"
 #include "kube/client/api.h"
 #include "kube/client/client.h"
-#include "kube/client/config.h"
 #include "kube/runtime/controller.h"
 #include "kube/runtime/events.h"
 #include "kube/runtime/health_server.h"
@@ -77,14 +76,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto config = kube::LoadDefault(kubeconfig);
-  if (!config.ok()) {
-    log::Error("cannot load configuration", {{"error", config.status().ToString()}});
-    return 1;
-  }
-  auto client = kube::Client::Create(std::move(config).value());
+  auto client = kube::Client::FromDefault(kubeconfig);
   if (!client.ok()) {
-    log::Error("cannot create client", {{"error", client.status().ToString()}});
+    log::Error("cannot connect", {{"error", client.status().ToString()}});
     return 1;
   }
 

@@ -20,7 +20,6 @@
 #include "base/log.h"
 #include "kube/client/api.h"
 #include "kube/client/client.h"
-#include "kube/client/config.h"
 #include "kube/runtime/store.h"
 #include "kube/runtime/watcher.h"
 
@@ -65,14 +64,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto config = kube::LoadDefault(kubeconfig);
-  if (!config.ok()) {
-    log::Error("cannot load configuration", {{"error", config.status().ToString()}});
-    return 1;
-  }
-  auto client = kube::Client::Create(std::move(config).value());
+  auto client = kube::Client::FromDefault(kubeconfig);
   if (!client.ok()) {
-    log::Error("cannot create client", {{"error", client.status().ToString()}});
+    log::Error("cannot connect", {{"error", client.status().ToString()}});
     return 1;
   }
 
@@ -92,7 +86,6 @@ int main(int argc, char** argv) {
       [&] { watcher.Run([&](kube::WatcherEvent&& e) { store.Apply(std::move(e)); }); });
 
   bool announced_sync = false;
-  int exit_code = 0;
   for (;;) {
     timespec tick{0, 100 * 1000 * 1000};
     int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -111,5 +104,5 @@ int main(int argc, char** argv) {
   }
   watcher.Stop();
   watch_thread.join();
-  return exit_code;
+  return 0;
 }

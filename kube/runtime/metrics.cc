@@ -76,7 +76,6 @@ struct Metrics::Impl {
           .Name("aidi_controller_reconcile_duration_seconds")
           .Help("How long reconciles take.")
           .Register(*registry);
-  std::mutex mu;  // prometheus-cpp families are thread-safe; this guards Add() + first use
 };
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}

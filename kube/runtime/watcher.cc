@@ -85,11 +85,7 @@ Status Watcher::List(const Sink& sink, std::string* resource_version) {
 }
 
 void Watcher::Run(const Sink& sink) {
-  BackoffPolicy policy;
-  policy.initial = options_.backoff_initial;
-  policy.max = options_.backoff_max;
-  policy.reset_after = options_.backoff_reset_after;
-  Backoff backoff(policy, clock_);
+  Backoff backoff(options_.backoff, clock_);
   const std::string resource = api_.resource().GroupResource();
 
   std::string rv;

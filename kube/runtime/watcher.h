@@ -31,6 +31,7 @@
 
 #include "base/clock.h"
 #include "kube/client/api.h"
+#include "kube/runtime/backoff.h"
 #include "kube/runtime/watcher_event.h"
 
 namespace aidi::kube {
@@ -40,9 +41,7 @@ struct WatcherOptions {
   std::string field_selector;
   int page_size = 500;
   int watch_timeout_seconds = 290;
-  std::chrono::milliseconds backoff_initial{800};
-  std::chrono::milliseconds backoff_max{30000};
-  std::chrono::milliseconds backoff_reset_after{120000};
+  BackoffPolicy backoff = kWatcherBackoff;  // 800 ms doubling to 30 s, reset after 2 min
 };
 
 struct WatcherStats {

@@ -148,8 +148,8 @@ class WatcherTest : public ::testing::Test {
   void TearDown() override { Stop(); }
 
   void Start(WatcherOptions options = {}) {
-    options.backoff_initial = std::chrono::milliseconds(1);
-    options.backoff_max = std::chrono::milliseconds(2);
+    options.backoff.initial = std::chrono::milliseconds(1);
+    options.backoff.max = std::chrono::milliseconds(2);
     watcher_ = std::make_unique<Watcher>(Api(client_, resources::kConfigMaps, "ns"), options);
     thread_ = std::thread([this] {
       watcher_->Run([this](WatcherEvent&& e) {

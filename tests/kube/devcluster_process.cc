@@ -7,23 +7,13 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <thread>
 
 namespace aidi::kube::testing {
 
-DevclusterProcess::DevclusterProcess() {
-  char tmpl[] = "/tmp/aidi-kube-it-XXXXXX";
-  char* made = mkdtemp(tmpl);
-  dir_ = made ? made : "/tmp";
-  kubeconfig_ = dir_ + "/kubeconfig";
-}
+DevclusterProcess::DevclusterProcess() : kubeconfig_(dir_.Path("kubeconfig")) {}
 
-DevclusterProcess::~DevclusterProcess() {
-  Kill();
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
-}
+DevclusterProcess::~DevclusterProcess() { Kill(); }
 
 void DevclusterProcess::Kill() {
   if (pid_ <= 0) return;
@@ -40,7 +30,7 @@ Status DevclusterProcess::Start(std::vector<std::string> extra_args) {
       binary,      "--listen",        "127.0.0.1:0", "--kubeconfig-out",
       kubeconfig_, "--enable-faults", "--log-level", "warn"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::string log_path = dir_ + "/devcluster.log";
+  std::string log_path = dir_.Path("devcluster.log");
   pid_ = ::fork();
   if (pid_ < 0) return Status::Internal("fork failed");
   if (pid_ == 0) {

@@ -21,13 +21,14 @@
 #include "base/status.h"
 #include "kube/client/client.h"
 #include "kube/client/config.h"
+#include "kube/client/testing/temp_dir.h"
 
 namespace aidi::kube::testing {
 
 class DevclusterProcess {
  public:
   DevclusterProcess();
-  ~DevclusterProcess();  // SIGKILL + wait, removes the temp dir
+  ~DevclusterProcess();  // SIGKILL + wait; the temp dir goes with dir_
   DevclusterProcess(const DevclusterProcess&) = delete;
   DevclusterProcess& operator=(const DevclusterProcess&) = delete;
 
@@ -36,7 +37,7 @@ class DevclusterProcess {
   void Kill();
 
   const std::string& kubeconfig_path() const { return kubeconfig_; }
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return dir_.path(); }
   StatusOr<ClientConfig> Config() const;
   StatusOr<std::shared_ptr<Client>> NewClient() const;
 
@@ -46,7 +47,7 @@ class DevclusterProcess {
   StatusOr<nlohmann::json> Requests();
 
  private:
-  std::string dir_;
+  TempDir dir_;
   std::string kubeconfig_;
   pid_t pid_ = -1;
   std::shared_ptr<Client> admin_;

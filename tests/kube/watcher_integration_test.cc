@@ -48,8 +48,8 @@ class Reflector {
 
 WatcherOptions FastOptions() {
   WatcherOptions o;
-  o.backoff_initial = std::chrono::milliseconds(50);
-  o.backoff_max = std::chrono::milliseconds(400);
+  o.backoff.initial = std::chrono::milliseconds(50);
+  o.backoff.max = std::chrono::milliseconds(400);
   return o;
 }
 
@@ -183,8 +183,8 @@ TEST_F(WatcherIT, FailingListsBackOffAndRecover) {
                         {{"verb", "list"}, {"resource", "configmaps"}, {"code", 500}, {"count", 3}})
                   .ok());
   WatcherOptions options;
-  options.backoff_initial = std::chrono::milliseconds(100);
-  options.backoff_max = std::chrono::seconds(2);
+  options.backoff.initial = std::chrono::milliseconds(100);
+  options.backoff.max = std::chrono::seconds(2);
   auto started = std::chrono::steady_clock::now();
   Reflector r(Api(*client, resources::kConfigMaps, "default"), options);
   ASSERT_TRUE(r.store().WaitSynced(std::chrono::seconds(20)));

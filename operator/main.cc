@@ -21,6 +21,7 @@
 
 #include "base/log.h"
 #include "kube/client/client.h"
+#include "kube/client/config.h"
 #include "kube/runtime/events.h"
 #include "kube/runtime/health_server.h"
 #include "kube/runtime/leader_election.h"
@@ -89,6 +90,8 @@ int main(int argc, char** argv) {
   std::string health_addr = "0.0.0.0:8081";
   std::string level = "info";
   int workers = 4;
+  double qps = 100;
+  int burst = 200;
   app.add_option("--kubeconfig", kubeconfig,
                  "kubeconfig file (default: $KUBECONFIG, in-cluster, then ~/.kube/config)");
   app.add_option("--namespace,-n", ns, "only run Pipelines in this namespace (default: all)");
@@ -110,6 +113,14 @@ int main(int argc, char** argv) {
   app.add_option("--workers", workers, "concurrent Pipeline reconciles")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  app.add_option("--kube-api-qps", qps,
+                 "requests per second to the API server (each of the controllers' and the "
+                 "Events' clients)")
+      ->check(CLI::Range(1.0, 10000.0))
+      ->capture_default_str();
+  app.add_option("--kube-api-burst", burst, "request burst above --kube-api-qps")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   app.add_option("--log-level", level, "debug, info, warn or error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -127,9 +138,20 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto client = kube::Client::FromDefault(kubeconfig);
-  if (!client.ok()) {
-    log::Error("cannot load a Kubernetes client configuration", {{"error", client.status().ToString()}});
+  auto config = kube::LoadDefault(kubeconfig);
+  if (!config.ok()) {
+    log::Error("cannot load a Kubernetes client configuration", {{"error", config.status().ToString()}});
+    return 1;
+  }
+  config->qps = qps;
+  config->burst = burst;
+  config->user_agent = "aidi-operator";
+  auto client = kube::Client::Create(*config);
+  // Events get a client of their own, so a burst of them never delays a reconcile's writes.
+  auto event_client = client.ok() ? kube::Client::Create(*config) : client;
+  if (!client.ok() || !event_client.ok()) {
+    log::Error("cannot create a Kubernetes client",
+               {{"error", (client.ok() ? event_client : client).status().ToString()}});
     return 1;
   }
   log::Info("starting", {{"server", (*client)->config().server},
@@ -141,7 +163,7 @@ int main(int argc, char** argv) {
   kube::Metrics metrics;
   kube::EventRecorderOptions event_options;
   event_options.component = "aidi-operator";
-  kube::EventRecorder events(*client, event_options);
+  kube::EventRecorder events(*event_client, event_options);
   op::PipelineControllerOptions pipeline_options;
   pipeline_options.ns = ns;
   pipeline_options.pods = pod_options;

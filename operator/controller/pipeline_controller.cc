@@ -1,7 +1,9 @@
 #include "operator/controller/pipeline_controller.h"
 
 #include <algorithm>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -74,11 +76,58 @@ struct PipelineController::Impl {
   }
 
   StatusOr<kube::Action> Reconcile(const kube::ObjectKey& key, const std::optional<json>& object) {
-    if (!object) return kube::Action::AwaitChange();  // gone; the finalizer already stopped pods
+    if (!object) {  // gone; the finalizer already stopped its pods
+      std::lock_guard<std::mutex> lock(written_mu);
+      written.erase(key.String());
+      waiting_since.erase(key.String());
+      return kube::Action::AwaitChange();
+    }
+    json pipeline = Freshest(key, *object);
     kube::Api api(client, kPipelines, key.ns);
+    if (!kube::HasFinalizer(pipeline, kPipelineFinalizer) && !kube::IsBeingDeleted(pipeline)) {
+      // Add it and go on in the same reconcile (Finalize would wait for the watch to bring the
+      // updated object back): the first stage starts one round trip sooner.
+      AIDI_ASSIGN_OR_RETURN(json updated, kube::AddFinalizer(api, kPipelineFinalizer, pipeline));
+      RememberWrite(key, pipeline, updated);
+      pipeline = Freshest(key, pipeline);
+    }
     return kube::Finalize(
-        api, kPipelineFinalizer, *object, [&](const json& p) { return Apply(key, p); },
+        api, kPipelineFinalizer, pipeline, [&](const json& p) { return Apply(key, p); },
         [&](const json& p) { return Cleanup(key, p); });
+  }
+
+  // The cache lags our own status writes by a watch event. Reconciling from the object it still
+  // holds would plan from the old status and lose the write to a Conflict, so until the cache
+  // moves past the resourceVersion a write was based on, the object that write returned is used.
+  json Freshest(const kube::ObjectKey& key, const json& cached) {
+    std::lock_guard<std::mutex> lock(written_mu);
+    auto it = written.find(key.String());
+    if (it == written.end()) return cached;
+    if (ResourceVersion(cached) == it->second.based_on) return it->second.object;
+    written.erase(it);  // the cache has caught up (or someone else wrote): trust it
+    return cached;
+  }
+
+  void RememberWrite(const kube::ObjectKey& key, const json& sent, json answer) {
+    if (answer.contains("metadata")) answer["metadata"].erase("managedFields");
+    std::lock_guard<std::mutex> lock(written_mu);
+    written[key.String()] = {ResourceVersion(sent), std::move(answer)};
+  }
+
+  // A status change that records no outcome (see Plan::status_urgent) waits up to
+  // options.coalesce so that the next change, often the pod's end, goes out in the same write.
+  // Returns how much longer to wait, or nullopt when the write is due now.
+  std::optional<std::chrono::milliseconds> Coalesce(const kube::ObjectKey& key) {
+    std::lock_guard<std::mutex> lock(written_mu);
+    auto now = clock.Monotonic();
+    auto [it, inserted] = waiting_since.emplace(key.String(), now);
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second);
+    if (waited >= options.coalesce) return std::nullopt;
+    return options.coalesce - waited;
+  }
+
+  static std::string ResourceVersion(const json& object) {
+    return object.value("metadata", json::object()).value("resourceVersion", "");
   }
 
   StatusOr<kube::Action> Apply(const kube::ObjectKey& key, const json& pipeline) {
@@ -148,11 +197,18 @@ struct PipelineController::Impl {
       }
     }
 
-    if (plan.status != pipeline.value("status", json())) {
+    std::optional<std::chrono::milliseconds> write_in;  // a status write waiting to coalesce
+    if (plan.status != pipeline.value("status", json()) && !plan.status_urgent) {
+      write_in = Coalesce(key);
+    }
+    if (plan.status != pipeline.value("status", json()) && !write_in) {
       json updated = pipeline;
       updated["status"] = plan.status;
       kube::Api api(client, kPipelines, key.ns);
-      AIDI_RETURN_IF_ERROR(api.ReplaceStatus(key.name, updated).status());
+      AIDI_ASSIGN_OR_RETURN(json answer, api.ReplaceStatus(key.name, updated));
+      RememberWrite(key, pipeline, std::move(answer));
+      std::lock_guard<std::mutex> lock(written_mu);
+      waiting_since.erase(key.String());
       if (plan.status.value("phase", "") != pipeline.value("status", json::object()).value("phase", "")) {
         log::Info("pipeline phase", {{"pipeline", key.String()},
                                      {"phase", plan.status.value("phase", "")},
@@ -173,12 +229,13 @@ struct PipelineController::Impl {
                        e.reason, e.message);
       }
     }
+    std::optional<std::chrono::milliseconds> next = write_in;
     if (plan.wake_at) {
       auto after = std::chrono::duration_cast<std::chrono::milliseconds>(*plan.wake_at - clock.Now());
-      return kube::Action::RequeueAfter(std::max(after, std::chrono::milliseconds(0)) +
-                                        std::chrono::milliseconds(20));
+      after = std::max(after, std::chrono::milliseconds(0)) + std::chrono::milliseconds(20);
+      next = next ? std::min(*next, after) : after;
     }
-    return kube::Action::AwaitChange();
+    return next ? kube::Action::RequeueAfter(*next) : kube::Action::AwaitChange();
   }
 
   // The Pipeline is being deleted: stop its pods, then let it go.
@@ -230,6 +287,13 @@ struct PipelineController::Impl {
   PipelineControllerOptions options;
   const Clock& clock;
   std::unique_ptr<kube::Controller> controller;
+  struct Written {
+    std::string based_on;  // resourceVersion the write replaced
+    json object;           // what the server answered
+  };
+  std::mutex written_mu;
+  std::map<std::string, Written> written;  // by key
+  std::map<std::string, Clock::MonoTime> waiting_since;  // by key: a status write coalescing
   std::mutex random_mu;
   std::mt19937_64 random;
 };

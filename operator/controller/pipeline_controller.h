@@ -10,6 +10,7 @@
 // any thread. `events` (optional) must outlive the controller.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,9 @@ struct PipelineControllerOptions {
   std::string ns;  // "" = every namespace
   PodBuilderOptions pods;
   int workers = 4;
+  // How long a status change that records no outcome (a pod created or running) may wait to be
+  // written together with the next change. Outcomes are written at once.
+  std::chrono::milliseconds coalesce{1000};
   kube::Metrics* metrics = nullptr;  // optional; must outlive the controller
 };
 

@@ -430,8 +430,37 @@ class Planner {
                                    phase == "Failed" ? message : "", generation_, in_.now));
     status["conditions"] = std::move(conditions);
     plan_.status = std::move(status);
+    plan_.status_urgent = Urgent(old_status_, plan_.status);
     pipeline_phase_ = phase;
     Ttl();
+  }
+
+  // See Plan::status_urgent.
+  static bool Urgent(const json& before, const json& after) {
+    auto conditions = [](const json& status) {
+      std::map<std::string, std::string> out;
+      for (const auto& c : status.value("conditions", json::array())) {
+        out[c.value("type", "")] = c.value("status", "");
+      }
+      return out;
+    };
+    if (before.value("phase", "") != after.value("phase", "") ||
+        before.value("observedGeneration", int64_t{-1}) !=
+            after.value("observedGeneration", int64_t{-1}) ||
+        conditions(before) != conditions(after)) {
+      return true;
+    }
+    std::map<std::string, json> old_stages;
+    for (const auto& e : before.value("stages", json::array())) old_stages[e.value("name", "")] = e;
+    for (const auto& e : after.value("stages", json::array())) {
+      const json& o = old_stages[e.value("name", "")];
+      std::string was = o.is_object() ? o.value("phase", "Pending") : "Pending";
+      if (IsTerminal(e.value("phase", "Pending")) != IsTerminal(was)) return true;
+      for (const char* field : {"retryAt", "lastFailure"}) {
+        if ((o.is_object() ? o.value(field, json()) : json()) != e.value(field, json())) return true;
+      }
+    }
+    return false;
   }
 
   // Pods to delete beyond failed attempts: superseded attempts still running, and pod GC.
@@ -507,6 +536,7 @@ class Planner {
     conditions.push_back(Condition(old, "Complete", false, "InvalidSpec", "", generation_, in_.now));
     conditions.push_back(Condition(old, "Failed", true, "InvalidSpec", why, generation_, in_.now));
     status["conditions"] = std::move(conditions);
+    plan_.status_urgent = true;
     bool newly = true;
     for (const auto& c : old) {
       if (c.value("type", "") == "Accepted" && c.value("status", "") == "False" &&

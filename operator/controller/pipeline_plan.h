@@ -62,6 +62,11 @@ struct PlannedEvent {
 
 struct Plan {
   nlohmann::json status;  // the whole status to write (compare with the old one before writing)
+  // True when the new status records an outcome: the pipeline's phase or a condition changed, a
+  // stage ended or failed an attempt, or the spec's generation was observed. Other changes (a
+  // stage pod created or running, its node and placement) may wait a moment and be written
+  // together with the next one: the pods themselves record them meanwhile.
+  bool status_urgent = false;
   std::vector<PodToCreate> create;
   std::vector<PodToDelete> remove;
   std::vector<PlannedEvent> events;      // to record once the status is written

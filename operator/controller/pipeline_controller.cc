@@ -80,6 +80,7 @@ struct PipelineController::Impl {
       std::lock_guard<std::mutex> lock(written_mu);
       written.erase(key.String());
       waiting_since.erase(key.String());
+      created_unseen.erase(key.String());
       return kube::Action::AwaitChange();
     }
     json pipeline = Freshest(key, *object);
@@ -144,7 +145,22 @@ struct PipelineController::Impl {
     }
     // The cache may not have seen a pod we created a moment ago: ask the server before
     // concluding that an in-flight attempt's pod is gone.
-    for (const std::string& name : InFlightPodNames(pipeline.value("status", json::object()))) {
+    std::vector<std::string> check = InFlightPodNames(pipeline.value("status", json::object()));
+    {
+      // Pods this process created whose status write is still coalescing: not yet in status.
+      std::lock_guard<std::mutex> lock(written_mu);
+      auto& mine = created_unseen[key.String()];
+      for (auto it = mine.begin(); it != mine.end();) {
+        if (seen.count(*it)) {
+          it = mine.erase(it);
+        } else {
+          check.push_back(*it++);
+        }
+      }
+    }
+    std::sort(check.begin(), check.end());
+    check.erase(std::unique(check.begin(), check.end()), check.end());
+    for (const std::string& name : check) {
       if (seen.count(name)) continue;
       AIDI_ASSIGN_OR_RETURN(std::optional<json> live, pods_api.GetIfExists(name));
       if (live && OwnedBy(*live, uid)) {
@@ -164,6 +180,7 @@ struct PipelineController::Impl {
       return kube::Action::AwaitChange();
     }
 
+    std::set<std::string> adopted;  // planned creations that existed already
     if (!plan.create.empty()) {
       AIDI_ASSIGN_OR_RETURN(PipelineSpec spec, ParsePipelineSpec(pipeline.at("spec")));
       StageContext context;
@@ -184,6 +201,8 @@ struct PipelineController::Impl {
         StatusOr<json> created = pods_api.Create(pod);
         if (created.ok()) {
           log::Info("stage pod created", {{"pipeline", key.String()}, {"pod", name}});
+          std::lock_guard<std::mutex> lock(written_mu);
+          created_unseen[key.String()].insert(name);
           continue;
         }
         if (!created.status().IsAlreadyExists()) return created.status();
@@ -194,6 +213,7 @@ struct PipelineController::Impl {
                                        " exists and is not owned by this pipeline");
         }
         log::Info("stage pod adopted", {{"pipeline", key.String()}, {"pod", name}});
+        adopted.insert(name);
       }
     }
 
@@ -225,6 +245,12 @@ struct PipelineController::Impl {
     }
     if (events != nullptr) {
       for (const PlannedEvent& e : plan.events) {
+        // An adopted pod's start was told when it was created.
+        if (e.reason == "StageStarted" && std::any_of(adopted.begin(), adopted.end(), [&](const std::string& pod) {
+              return e.message.ends_with(" " + pod);
+            })) {
+          continue;
+        }
         events->Record(pipeline, e.warning ? kube::EventType::kWarning : kube::EventType::kNormal,
                        e.reason, e.message);
       }
@@ -294,6 +320,7 @@ struct PipelineController::Impl {
   std::mutex written_mu;
   std::map<std::string, Written> written;  // by key
   std::map<std::string, Clock::MonoTime> waiting_since;  // by key: a status write coalescing
+  std::map<std::string, std::set<std::string>> created_unseen;  // by key: pods not yet cached
   std::mutex random_mu;
   std::mt19937_64 random;
 };

@@ -390,6 +390,7 @@ TEST(PipelinePlanTest, FiveHundredStagesKeepStatusSmall) {
   EXPECT_EQ(d.status()["phase"], "Succeeded");
   EXPECT_EQ(d.status()["progress"], "500/500");
   size_t bytes = d.status().dump().size();
+  RecordProperty("status_bytes", static_cast<int>(bytes));
   EXPECT_LT(bytes, 512u * 1024) << "status of 500 stages is " << bytes << " bytes";
 }
 

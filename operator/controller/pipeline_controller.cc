@@ -1,6 +1,7 @@
 #include "operator/controller/pipeline_controller.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -69,6 +70,11 @@ struct PipelineController::Impl {
     nodes.projection = kube::Projection::Parse({"metadata.labels"}).value();
     controller->Watches(kube::resources::kNodes, [](const json&) { return std::vector<kube::ObjectKey>{}; },
                         std::move(nodes));
+    if (this->options.metrics != nullptr) {
+      sampler = this->options.metrics->AddSampler([this](std::vector<kube::Metrics::Sample>& out) {
+        Sample(out);
+      });
+    }
     kube::WatchOptions sites;
     sites.projection = kube::Projection::Parse({"spec.type"}).value();
     controller->Watches(kEdgeSites, [](const json&) { return std::vector<kube::ObjectKey>{}; },
@@ -203,6 +209,7 @@ struct PipelineController::Impl {
           log::Info("stage pod created", {{"pipeline", key.String()}, {"pod", name}});
           std::lock_guard<std::mutex> lock(written_mu);
           created_unseen[key.String()].insert(name);
+          ++pods_created;
           continue;
         }
         if (!created.status().IsAlreadyExists()) return created.status();
@@ -214,6 +221,7 @@ struct PipelineController::Impl {
         }
         log::Info("stage pod adopted", {{"pipeline", key.String()}, {"pod", name}});
         adopted.insert(name);
+        ++pods_adopted;
       }
     }
 
@@ -295,6 +303,28 @@ struct PipelineController::Impl {
     return kube::Action::AwaitChange();
   }
 
+  ~Impl() {
+    if (options.metrics != nullptr && sampler != 0) options.metrics->RemoveSampler(sampler);
+  }
+
+  // Scrape time: Pipelines by phase, and the stage pods this process created and adopted.
+  void Sample(std::vector<kube::Metrics::Sample>& out) {
+    std::map<std::string, double> phases = {{"Pending", 0},   {"Running", 0}, {"Succeeded", 0},
+                                            {"Failed", 0},    {"Suspended", 0}};
+    for (const json& p : controller->store().List()) {
+      phases[p.value("status", json::object()).value("phase", "Pending")] += 1;
+    }
+    for (const auto& [phase, n] : phases) {
+      out.push_back({"aidi_pipelines", "Pipelines in the cache, by status.phase.", false,
+                     {{"phase", phase}}, n});
+    }
+    out.push_back({"aidi_stage_pods_created_total", "Stage pods created by this process.", true,
+                   {}, static_cast<double>(pods_created.load())});
+    out.push_back({"aidi_stage_pods_adopted_total",
+                   "Planned stage pods that existed already (created before a restart).", true, {},
+                   static_cast<double>(pods_adopted.load())});
+  }
+
   std::string NodeSite(const json& pod) const {
     std::string node = pod.value("spec", json::object()).value("nodeName", "");
     if (node.empty()) return "";
@@ -321,6 +351,9 @@ struct PipelineController::Impl {
   std::map<std::string, Written> written;  // by key
   std::map<std::string, Clock::MonoTime> waiting_since;  // by key: a status write coalescing
   std::map<std::string, std::set<std::string>> created_unseen;  // by key: pods not yet cached
+  int sampler = 0;
+  std::atomic<uint64_t> pods_created{0};
+  std::atomic<uint64_t> pods_adopted{0};
   std::mutex random_mu;
   std::mt19937_64 random;
 };

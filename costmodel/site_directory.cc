@@ -1,0 +1,23 @@
+#include "costmodel/site_directory.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace aidi::costmodel {
+
+SiteDirectory::SiteDirectory(std::vector<Site> sites) : sites_(std::move(sites)) {
+  std::stable_sort(sites_.begin(), sites_.end(),
+                   [](const Site& a, const Site& b) { return a.name < b.name; });
+  auto dup = std::unique(sites_.begin(), sites_.end(),
+                         [](const Site& a, const Site& b) { return a.name == b.name; });
+  sites_.erase(dup, sites_.end());
+}
+
+const Site* SiteDirectory::Find(std::string_view name) const {
+  auto it = std::lower_bound(sites_.begin(), sites_.end(), name,
+                             [](const Site& s, std::string_view n) { return s.name < n; });
+  if (it != sites_.end() && it->name == name) return &*it;
+  return nullptr;
+}
+
+}  // namespace aidi::costmodel

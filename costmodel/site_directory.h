@@ -1,0 +1,36 @@
+// SiteDirectory: the EdgeSites the model knows, found by name without hashing or allocating.
+//
+// Built once per change of the EdgeSite set (not per request); the scheduler extender keeps one
+// and swaps it when an EdgeSite changes. Sites are kept sorted by name; when two share a name
+// the first given wins. A name it does not know (a node labelled for a deleted EdgeSite, an
+// inputSite nobody described) gets no Site: the model then uses an empty Link (no latency, no
+// bandwidth limit, free egress), no prices and no maintenance. Thread safety: immutable after
+// construction; share it freely between threads.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "costmodel/types.h"
+
+namespace aidi::costmodel {
+
+class SiteDirectory {
+ public:
+  SiteDirectory() = default;
+  explicit SiteDirectory(std::vector<Site> sites);
+
+  // The site called `name`, or nullptr. Binary search; allocates nothing.
+  const Site* Find(std::string_view name) const;
+
+  // Sorted by name.
+  std::span<const Site> sites() const { return sites_; }
+  size_t size() const { return sites_.size(); }
+
+ private:
+  std::vector<Site> sites_;
+};
+
+}  // namespace aidi::costmodel

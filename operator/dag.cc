@@ -1,5 +1,7 @@
 #include "operator/dag.h"
 
+#include "operator/api/ops.h"
+
 #include <algorithm>
 #include <cassert>
 #include <deque>
@@ -124,6 +126,22 @@ StatusOr<Dag> BuildDag(const PipelineSpec& spec) {
     if (s.op.has_value() == s.image.has_value()) {
       return Status::Invalid(StagePath(i, s.name) + ": exactly one of op or image must be set" +
                              (s.op.has_value() ? " (both are)" : " (neither is)"));
+    }
+    if (s.op && !IsWorkerOp(*s.op)) {
+      std::string known;
+      for (std::string_view op : kWorkerOps) known += (known.empty() ? "" : ", ") + std::string(op);
+      return Status::Invalid(StagePath(i, s.name) + ".op: unknown op \"" + *s.op +
+                             "\" (aidi-worker runs: " + known + ")");
+    }
+    if (s.op && (!s.command.empty() || !s.args.empty() || !s.env.empty())) {
+      return Status::Invalid(StagePath(i, s.name) +
+                             ": command, args and env are only used with image (an op stage "
+                             "takes params)");
+    }
+    if (s.image && !s.params.is_null()) {
+      return Status::Invalid(StagePath(i, s.name) +
+                             ": params is only used with op (a container stage takes command, "
+                             "args and env)");
     }
     auto [it, inserted] = dag.index_.emplace(s.name, static_cast<int>(i));
     if (!inserted) {

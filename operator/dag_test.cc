@@ -172,6 +172,33 @@ TEST(DagTest, OpAndImageBothOrNeitherRejected) {
   EXPECT_TRUE(BuildDag(image_only).ok());
 }
 
+TEST(DagTest, UnknownOpsAndMismatchedFieldsRejected) {
+  PipelineSpec unknown = Spec({{"a", {}}, {"b", {"a"}}});
+  unknown.stages[1].op = "frobnicate";
+  std::string error = BuildError(unknown);
+  EXPECT_EQ(error.rfind("spec.stages[1] (b).op: unknown op \"frobnicate\" (aidi-worker runs: ", 0),
+            0u)
+      << error;
+  EXPECT_NE(error.find("groupby"), std::string::npos) << error;
+
+  PipelineSpec op_with_command = Spec({{"a", {}}});
+  op_with_command.stages[0].command = {"sh"};
+  EXPECT_EQ(BuildError(op_with_command),
+            "spec.stages[0] (a): command, args and env are only used with image (an op stage "
+            "takes params)");
+  PipelineSpec op_with_env = Spec({{"a", {}}});
+  op_with_env.stages[0].env = {{"X", "1"}};
+  EXPECT_NE(BuildError(op_with_env).find("only used with image"), std::string::npos);
+
+  PipelineSpec image_with_params = Spec({{"a", {}}});
+  image_with_params.stages[0].op.reset();
+  image_with_params.stages[0].image = "busybox";
+  image_with_params.stages[0].params = {{"x", 1}};
+  EXPECT_EQ(BuildError(image_with_params),
+            "spec.stages[0] (a): params is only used with op (a container stage takes command, "
+            "args and env)");
+}
+
 TEST(DagTest, DuplicateDependsOnEntriesCollapse) {
   Dag dag = MustBuild(Spec({{"a", {}}, {"b", {"a", "a"}}}));
   EXPECT_THAT(dag.Dependencies("b"), ElementsAre("a"));

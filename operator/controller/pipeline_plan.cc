@@ -483,7 +483,10 @@ class Planner {
       bool collect = false;
       switch (gc) {
         case PodGCStrategy::kOnPodCompletion:
-          collect = recorded && finished;
+          // The latest attempt of a stage waiting to retry stays until the retry starts: its
+          // logs are what a user reads during the backoff.
+          collect = recorded && finished &&
+                    !(pod.attempt == e.value("attempts", 0) && e.contains("retryAt"));
           break;
         case PodGCStrategy::kOnPodSuccess:
           collect = recorded && pod.phase == "Succeeded";

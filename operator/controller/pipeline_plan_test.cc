@@ -328,6 +328,21 @@ TEST(PipelinePlanTest, PodGcDeletesOnlyRecordedOutcomes) {
   EXPECT_EQ(d.removed().size(), 1u);  // failed pods stay for their logs
 }
 
+TEST(PipelinePlanTest, PodGcKeepsAFailedAttemptUntilItsRetryStarts) {
+  json a = OpStage("a");
+  a["retry"] = {{"limit", 1}, {"backoff", {{"initialSeconds", 10}}}};
+  PlanDriver d(Pipeline({a}, {{"podGC", {{"strategy", "OnPodCompletion"}}}}));
+  d.Step(T(0));
+  d.SetPod("p-a-1", "Failed", T(1));
+  d.Step(T(1));
+  EXPECT_TRUE(d.removed().empty());  // waiting to retry: its logs stay readable
+  EXPECT_EQ(Names(d.Step(T(11))), (std::vector<std::string>{"a-2"}));
+  EXPECT_EQ(d.removed(), (std::vector<std::string>{"p-a-1"}));
+  d.SetPod("p-a-2", "Succeeded", T(12));
+  d.Step(T(12));
+  EXPECT_EQ(d.removed(), (std::vector<std::string>{"p-a-1", "p-a-2"}));
+}
+
 TEST(PipelinePlanTest, TtlDeletesThePipelineAfterItFinishes) {
   PlanDriver d(Pipeline({OpStage("a")}, {{"ttlSecondsAfterFinished", 60}}));
   d.Step(T(0));

@@ -101,7 +101,7 @@ EOF
   check_out "default: no podGC, parallelism or workspace is invented" '^$' \
     kubectl get aip minimal -o 'jsonpath={.spec.podGC}{.spec.parallelism}{.spec.workspace}'
   check_out "sample params are kept as written (preserve-unknown-fields)" '^store_id sku$' \
-    kubectl get aip sales-forecast -o 'jsonpath={.spec.stages[?(@.name=="store-stats")].params.groupBy[*]}'
+    kubectl get aip sales-forecast -o 'jsonpath={.spec.stages[?(@.name=="store-stats")].params.keys[*]}'
   check_out "sample quantities keep their form" '^500m 1Gi$' \
     kubectl get aip sales-forecast -o 'jsonpath={.spec.stages[?(@.name=="clean")].resources.cpu} {.spec.stages[?(@.name=="clean")].resources.memory}'
   check_out "default: EdgeSite currency USD" '^USD$' kubectl get es edge-berlin -o 'jsonpath={.spec.cost.currency}'

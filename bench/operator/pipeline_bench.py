@@ -97,6 +97,12 @@ class Kubelet:
             t.start()
 
     def watch(self):
+        try:
+            self.watch_pods()
+        except (OSError, http.client.HTTPException):
+            pass  # devcluster went away: the run is over
+
+    def watch_pods(self):
         rv = Conn(self.dc).call("GET", "/api/v1/namespaces/%s/pods" % NS)[1]["metadata"]["resourceVersion"]
         while True:
             w = self.dc.watch("/api/v1/namespaces/%s/pods?watch=1&resourceVersion=%s&timeoutSeconds=300"

@@ -26,10 +26,10 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "devcluster/faults.h"
-#include "devcluster/http/http_server.h"
 #include "devcluster/registry.h"
 #include "devcluster/request_info.h"
 #include "devcluster/store.h"
+#include "http/http_server.h"
 
 namespace aidi::devcluster {
 

@@ -10,11 +10,11 @@
 
 #include "base/log.h"
 #include "devcluster/api_server.h"
-#include "devcluster/http/http_server.h"
-#include "devcluster/http/tls_certs.h"
 #include "devcluster/kubeconfig.h"
 #include "devcluster/store.h"
 #include "devcluster/wal.h"
+#include "http/http_server.h"
+#include "http/tls_certs.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "devcluster/http/http_server.h"
+#include "http/http_server.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -31,7 +31,7 @@
 
 #include "base/log.h"
 
-namespace aidi::devcluster::http {
+namespace aidi::http {
 namespace {
 
 constexpr std::size_t kMaxHeadBytes = 1 << 20;     // request line + headers; more is a 431
@@ -1171,4 +1171,4 @@ void HttpServer::Stop() { impl_->Stop(); }
 
 void HttpServer::DropStreams() { impl_->DropStreams(); }
 
-}  // namespace aidi::devcluster::http
+}  // namespace aidi::http

@@ -22,7 +22,7 @@
 
 #include "base/status.h"
 
-namespace aidi::devcluster::http {
+namespace aidi::http {
 
 struct Request {
   std::string method;     // "GET", "POST", ...
@@ -93,4 +93,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace aidi::devcluster::http
+}  // namespace aidi::http

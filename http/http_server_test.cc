@@ -1,4 +1,4 @@
-#include "devcluster/http/http_server.h"
+#include "http/http_server.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -28,9 +28,9 @@
 #include <thread>
 #include <vector>
 
-#include "devcluster/http/tls_certs.h"
+#include "http/tls_certs.h"
 
-namespace aidi::devcluster::http {
+namespace aidi::http {
 namespace {
 
 using namespace std::chrono_literals;
@@ -1021,4 +1021,4 @@ TEST_F(HttpServerTlsTest, KubectlAcceptsServer) {
 }
 
 }  // namespace
-}  // namespace aidi::devcluster::http
+}  // namespace aidi::http

@@ -1,4 +1,4 @@
-#include "devcluster/http/tls_certs.h"
+#include "http/tls_certs.h"
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>
@@ -15,7 +15,7 @@
 #include <memory>
 #include <string_view>
 
-namespace aidi::devcluster::http {
+namespace aidi::http {
 namespace {
 
 constexpr long kBackdateSeconds = 60 * 60;  // tolerate clients whose clocks run a little behind
@@ -257,4 +257,4 @@ StatusOr<GeneratedCerts> GenerateCerts(const std::vector<std::string>& hosts) {
   return out;
 }
 
-}  // namespace aidi::devcluster::http
+}  // namespace aidi::http

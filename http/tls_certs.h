@@ -11,7 +11,7 @@
 
 #include "base/status.h"
 
-namespace aidi::devcluster::http {
+namespace aidi::http {
 
 struct GeneratedCerts {
   std::string ca_cert_pem;
@@ -21,4 +21,4 @@ struct GeneratedCerts {
 
 StatusOr<GeneratedCerts> GenerateCerts(const std::vector<std::string>& hosts);
 
-}  // namespace aidi::devcluster::http
+}  // namespace aidi::http

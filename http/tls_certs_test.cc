@@ -1,4 +1,4 @@
-#include "devcluster/http/tls_certs.h"
+#include "http/tls_certs.h"
 
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-namespace aidi::devcluster::http {
+namespace aidi::http {
 namespace {
 
 struct X509Free {
@@ -209,4 +209,4 @@ TEST_F(TlsCertsTest, OpensslVerifyAcceptsChain) {
 }
 
 }  // namespace
-}  // namespace aidi::devcluster::http
+}  // namespace aidi::http

@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
 
   auto config = kube::LoadDefault(kubeconfig);
   if (!config.ok()) {
-    log::Error("cannot load a Kubernetes client configuration", {{"error", config.status().ToString()}});
+    log::Error("cannot load a Kubernetes client configuration",
+               {{"error", config.status().ToString()}});
     return 1;
   }
   config->qps = qps;
@@ -174,7 +175,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<kube::LeaderElector> elector;
   if (leader_elect) {
     kube::LeaderElectionOptions options;
-    options.lease_namespace = !lease_namespace.empty() ? lease_namespace
+    options.lease_namespace = !lease_namespace.empty()  ? lease_namespace
                               : !PodNamespace().empty() ? PodNamespace()
                                                         : (*client)->config().ns;
     options.lease_name = lease_name;

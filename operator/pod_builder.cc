@@ -94,7 +94,8 @@ json StageDemand(const PipelineSpec& spec, const Stage& stage, const StageContex
   demand["objective"] = std::string(ObjectiveName(spec.objective));
   if (stage.placement.weights) demand["weights"] = Weights(*stage.placement.weights);
   if (stage.placement.mode == PlacementMode::kSites) demand["sites"] = stage.placement.sites;
-  if (stage.placement.mode == PlacementMode::kCloud || stage.placement.mode == PlacementMode::kEdge) {
+  if (stage.placement.mode == PlacementMode::kCloud ||
+      stage.placement.mode == PlacementMode::kEdge) {
     // Cloud: sites of type Cloud. Edge: Edge and OnPrem sites. No such site: nothing fits.
     json sites = json::array();
     bool cloud = stage.placement.mode == PlacementMode::kCloud;
@@ -107,8 +108,8 @@ json StageDemand(const PipelineSpec& spec, const Stage& stage, const StageContex
   return demand;
 }
 
-json BuildStagePod(const json& pipeline, const PipelineSpec& spec, const Stage& stage,
-                   int attempt, const StageContext& context, const PodBuilderOptions& options) {
+json BuildStagePod(const json& pipeline, const PipelineSpec& spec, const Stage& stage, int attempt,
+                   const StageContext& context, const PodBuilderOptions& options) {
   const auto& avoid_sites = context.avoid_sites;
   const json& meta = pipeline.at("metadata");
   const std::string name = meta.at("name").get<std::string>();
@@ -170,7 +171,8 @@ json BuildStagePod(const json& pipeline, const PipelineSpec& spec, const Stage& 
       {"schedulerName", options.scheduler_name},
       {"restartPolicy", "Never"},
       {"containers", json::array({std::move(container)})},
-      {"volumes", json::array({std::move(workspace), {{"name", "tmp"}, {"emptyDir", json::object()}}})},
+      {"volumes",
+       json::array({std::move(workspace), {{"name", "tmp"}, {"emptyDir", json::object()}}})},
       {"securityContext",
        {{"runAsNonRoot", true}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
   };

@@ -26,17 +26,18 @@ const Stage& StageNamed(const PipelineSpec& spec, const std::string& name) {
 }
 
 TEST(PodBuilderTest, OpStageFollowsThePodContract) {
-  PipelineSpec spec = Spec({{"workspace", "data"},
-                            {"stages",
-                             {{{"name", "load"}, {"op", "read_csv"}, {"params", {{"path", "x.csv"}}}},
-                              {{"name", "clean"},
-                               {"op", "filter"},
-                               {"dependsOn", {"load"}},
-                               {"params", {{"where", "amount > 0"}}},
-                               {"resources",
-                                {{"cpu", "500m"},
-                                 {"memory", "1Gi"},
-                                 {"gpu", {{"count", 2}, {"model", "NVIDIA-H100-80GB-HBM3"}}}}}}}}});
+  PipelineSpec spec =
+      Spec({{"workspace", "data"},
+            {"stages",
+             {{{"name", "load"}, {"op", "read_csv"}, {"params", {{"path", "x.csv"}}}},
+              {{"name", "clean"},
+               {"op", "filter"},
+               {"dependsOn", {"load"}},
+               {"params", {{"where", "amount > 0"}}},
+               {"resources",
+                {{"cpu", "500m"},
+                 {"memory", "1Gi"},
+                 {"gpu", {{"count", 2}, {"model", "NVIDIA-H100-80GB-HBM3"}}}}}}}}});
   PodBuilderOptions options{"aidi-scheduler", "aidi/worker:1.0"};
   json pod = BuildStagePod(Pipeline(), spec, StageNamed(spec, "clean"), 3, {}, options);
   const json& meta = pod["metadata"];
@@ -58,9 +59,10 @@ TEST(PodBuilderTest, OpStageFollowsThePodContract) {
   const json& c = spec_json["containers"][0];
   EXPECT_EQ(c["image"], "aidi/worker:1.0");
   EXPECT_EQ(c["command"], json::array({"aidi-worker"}));
-  EXPECT_EQ(c["args"], json::array({"run", "--op", "filter", "--params", R"({"where":"amount > 0"})",
-                                    "--input", "/workspace/etl/load/out.parquet", "--output",
-                                    "/workspace/etl/clean/out.parquet"}));
+  EXPECT_EQ(c["args"],
+            json::array({"run", "--op", "filter", "--params", R"({"where":"amount > 0"})",
+                         "--input", "/workspace/etl/load/out.parquet", "--output",
+                         "/workspace/etl/clean/out.parquet"}));
   EXPECT_EQ(c["resources"]["requests"]["nvidia.com/gpu"], "2");
   EXPECT_EQ(c["resources"]["limits"]["nvidia.com/gpu"], "2");
   EXPECT_EQ(c["resources"]["requests"]["cpu"], "500m");
@@ -107,7 +109,8 @@ TEST(PodBuilderTest, DemandTakesInputSiteFromTheBiggestInputOrTheUpstreamStage) 
             {{"uri", "s3://x/small"}, {"site", "edge-1"}, {"bytes", 10}},
             {{"uri", "s3://x/big"}, {"site", "edge-2"}, {"bytes", 1000}}}},
           {"work", {{"gpuSeconds", 120.5}}},
-          {"placement", {{"mode", "Sites"}, {"sites", {"edge-1", "edge-2"}}, {"maxLatencyMs", 40}}}},
+          {"placement",
+           {{"mode", "Sites"}, {"sites", {"edge-1", "edge-2"}}, {"maxLatencyMs", 40}}}},
          {{"name", "c"}, {"op", "aggregate"}, {"dependsOn", {"a"}}, {"work", {{"inputBytes", 77}}}},
          {{"name", "d"}, {"op", "aggregate"}, {"placement", {{"mode", "Edge"}}}}}}});
   StageContext context;
@@ -141,9 +144,9 @@ TEST(PodBuilderTest, AvoidedSitesBecomeNotInAffinity) {
   StageContext context;
   context.avoid_sites = {"edge-3"};
   json pod = BuildStagePod(Pipeline(), spec, spec.stages[0], 2, context, {});
-  const json& expr = pod["spec"]["affinity"]["nodeAffinity"]
-                        ["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
-                        ["matchExpressions"][0];
+  const json& expr =
+      pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+         ["nodeSelectorTerms"][0]["matchExpressions"][0];
   EXPECT_EQ(expr["key"], "aidi.dev/site");
   EXPECT_EQ(expr["operator"], "NotIn");
   EXPECT_EQ(expr["values"], json::array({"edge-3"}));

@@ -11,8 +11,8 @@
 namespace {
 
 using aidi::devcluster::ApiServer;
-using aidi::devcluster::http::Request;
-using aidi::devcluster::http::ResponseWriter;
+using aidi::http::Request;
+using aidi::http::ResponseWriter;
 
 class NullWriter : public ResponseWriter {
  public:

@@ -18,9 +18,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <cpprest/http_client.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <cpprest/http_client.h>
 
 #include "base/log.h"
 #include "kube/client/transport.h"

@@ -12,8 +12,8 @@
 namespace aidi::op {
 
 inline constexpr std::array<std::string_view, 11> kWorkerOps = {
-    "clean",     "convert", "filter",  "groupby", "histogram", "normalize",
-    "predict",   "select",  "sort",    "train",   "noop"};
+    "clean",   "convert", "filter", "groupby", "histogram", "normalize",
+    "predict", "select",  "sort",   "train",   "noop"};
 
 inline bool IsWorkerOp(std::string_view op) {
   for (std::string_view known : kWorkerOps) {

@@ -56,8 +56,8 @@ struct PipelineController::Impl {
     controller_options.watch.ns = this->options.ns;
     controller_options.concurrency = this->options.workers;
     controller_options.metrics = this->options.metrics;
-    controller = std::make_unique<kube::Controller>(this->client, kPipelines, controller_options,
-                                                    clock);
+    controller =
+        std::make_unique<kube::Controller>(this->client, kPipelines, controller_options, clock);
     kube::WatchOptions pods;
     pods.ns = this->options.ns;
     pods.label_selector = kPipelineLabel;  // stage pods only
@@ -68,17 +68,17 @@ struct PipelineController::Impl {
     // and a change to either does not by itself change any pipeline.
     kube::WatchOptions nodes;
     nodes.projection = kube::Projection::Parse({"metadata.labels"}).value();
-    controller->Watches(kube::resources::kNodes, [](const json&) { return std::vector<kube::ObjectKey>{}; },
-                        std::move(nodes));
+    controller->Watches(
+        kube::resources::kNodes, [](const json&) { return std::vector<kube::ObjectKey>{}; },
+        std::move(nodes));
     if (this->options.metrics != nullptr) {
-      sampler = this->options.metrics->AddSampler([this](std::vector<kube::Metrics::Sample>& out) {
-        Sample(out);
-      });
+      sampler = this->options.metrics->AddSampler(
+          [this](std::vector<kube::Metrics::Sample>& out) { Sample(out); });
     }
     kube::WatchOptions sites;
     sites.projection = kube::Projection::Parse({"spec.type"}).value();
-    controller->Watches(kEdgeSites, [](const json&) { return std::vector<kube::ObjectKey>{}; },
-                        std::move(sites));
+    controller->Watches(
+        kEdgeSites, [](const json&) { return std::vector<kube::ObjectKey>{}; }, std::move(sites));
   }
 
   StatusOr<kube::Action> Reconcile(const kube::ObjectKey& key, const std::optional<json>& object) {
@@ -142,7 +142,8 @@ struct PipelineController::Impl {
     kube::Api pods_api(client, kube::resources::kPods, key.ns);
     std::vector<StagePod> pods;
     std::set<std::string> seen;
-    for (const json& pod : controller->StoreOf(kube::resources::kPods)->ByIndex(kube::kIndexOwnerUid, uid)) {
+    for (const json& pod :
+         controller->StoreOf(kube::resources::kPods)->ByIndex(kube::kIndexOwnerUid, uid)) {
       if (!OwnedBy(pod, uid)) continue;
       if (auto stage_pod = ReadStagePod(pod, NodeSite(pod))) {
         seen.insert(stage_pod->name);
@@ -170,14 +171,16 @@ struct PipelineController::Impl {
       if (seen.count(name)) continue;
       AIDI_ASSIGN_OR_RETURN(std::optional<json> live, pods_api.GetIfExists(name));
       if (live && OwnedBy(*live, uid)) {
-        if (auto stage_pod = ReadStagePod(*live, NodeSite(*live))) pods.push_back(std::move(*stage_pod));
+        if (auto stage_pod = ReadStagePod(*live, NodeSite(*live)))
+          pods.push_back(std::move(*stage_pod));
       }
     }
 
     Plan plan = PlanPipeline({pipeline, pods, clock.Now(), [this] { return Random(); }});
 
     if (plan.delete_pipeline) {
-      log::Info("deleting finished pipeline (ttlSecondsAfterFinished)", {{"pipeline", key.String()}});
+      log::Info("deleting finished pipeline (ttlSecondsAfterFinished)",
+                {{"pipeline", key.String()}});
       kube::DeleteParams params;
       params.propagation_policy = "Background";
       params.precondition_uid = uid;
@@ -237,7 +240,8 @@ struct PipelineController::Impl {
       RememberWrite(key, pipeline, std::move(answer));
       std::lock_guard<std::mutex> lock(written_mu);
       waiting_since.erase(key.String());
-      if (plan.status.value("phase", "") != pipeline.value("status", json::object()).value("phase", "")) {
+      if (plan.status.value("phase", "") !=
+          pipeline.value("status", json::object()).value("phase", "")) {
         log::Info("pipeline phase", {{"pipeline", key.String()},
                                      {"phase", plan.status.value("phase", "")},
                                      {"progress", plan.status.value("progress", "")},
@@ -248,15 +252,15 @@ struct PipelineController::Impl {
     for (const PodToDelete& remove : plan.remove) {
       Status s = pods_api.Delete(remove.name).status();
       if (!s.ok() && !s.IsNotFound()) return s;
-      log::Info("stage pod deleted", {{"pipeline", key.String()}, {"pod", remove.name},
-                                      {"reason", remove.reason}});
+      log::Info("stage pod deleted",
+                {{"pipeline", key.String()}, {"pod", remove.name}, {"reason", remove.reason}});
     }
     if (events != nullptr) {
       for (const PlannedEvent& e : plan.events) {
         // An adopted pod's start was told when it was created.
-        if (e.reason == "StageStarted" && std::any_of(adopted.begin(), adopted.end(), [&](const std::string& pod) {
-              return e.message.ends_with(" " + pod);
-            })) {
+        if (e.reason == "StageStarted" &&
+            std::any_of(adopted.begin(), adopted.end(),
+                        [&](const std::string& pod) { return e.message.ends_with(" " + pod); })) {
           continue;
         }
         events->Record(pipeline, e.warning ? kube::EventType::kWarning : kube::EventType::kNormal,
@@ -265,7 +269,8 @@ struct PipelineController::Impl {
     }
     std::optional<std::chrono::milliseconds> next = write_in;
     if (plan.wake_at) {
-      auto after = std::chrono::duration_cast<std::chrono::milliseconds>(*plan.wake_at - clock.Now());
+      auto after =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*plan.wake_at - clock.Now());
       after = std::max(after, std::chrono::milliseconds(0)) + std::chrono::milliseconds(20);
       next = next ? std::min(*next, after) : after;
     }
@@ -289,7 +294,8 @@ struct PipelineController::Impl {
       if (phase != "Succeeded" && phase != "Failed") ++stopped;
     }
     log::Info("pipeline deleted; stage pods removed",
-              {{"pipeline", key.String()}, {"pods", std::to_string(list.value("items", json::array()).size())},
+              {{"pipeline", key.String()},
+               {"pods", std::to_string(list.value("items", json::array()).size())},
                {"stopped", std::to_string(stopped)}});
     std::string phase = pipeline.value("status", json::object()).value("phase", "");
     if (stopped > 0 && phase != "Succeeded" && phase != "Failed") {
@@ -309,19 +315,27 @@ struct PipelineController::Impl {
 
   // Scrape time: Pipelines by phase, and the stage pods this process created and adopted.
   void Sample(std::vector<kube::Metrics::Sample>& out) {
-    std::map<std::string, double> phases = {{"Pending", 0},   {"Running", 0}, {"Succeeded", 0},
-                                            {"Failed", 0},    {"Suspended", 0}};
+    std::map<std::string, double> phases = {
+        {"Pending", 0}, {"Running", 0}, {"Succeeded", 0}, {"Failed", 0}, {"Suspended", 0}};
     for (const json& p : controller->store().List()) {
       phases[p.value("status", json::object()).value("phase", "Pending")] += 1;
     }
     for (const auto& [phase, n] : phases) {
-      out.push_back({"aidi_pipelines", "Pipelines in the cache, by status.phase.", false,
-                     {{"phase", phase}}, n});
+      out.push_back({"aidi_pipelines",
+                     "Pipelines in the cache, by status.phase.",
+                     false,
+                     {{"phase", phase}},
+                     n});
     }
-    out.push_back({"aidi_stage_pods_created_total", "Stage pods created by this process.", true,
-                   {}, static_cast<double>(pods_created.load())});
+    out.push_back({"aidi_stage_pods_created_total",
+                   "Stage pods created by this process.",
+                   true,
+                   {},
+                   static_cast<double>(pods_created.load())});
     out.push_back({"aidi_stage_pods_adopted_total",
-                   "Planned stage pods that existed already (created before a restart).", true, {},
+                   "Planned stage pods that existed already (created before a restart).",
+                   true,
+                   {},
                    static_cast<double>(pods_adopted.load())});
   }
 
@@ -330,7 +344,9 @@ struct PipelineController::Impl {
     if (node.empty()) return "";
     std::optional<json> n = controller->StoreOf(kube::resources::kNodes)->Get({"", node});
     if (!n) return "";
-    return n->value("metadata", json::object()).value("labels", json::object()).value(kSiteLabel, "");
+    return n->value("metadata", json::object())
+        .value("labels", json::object())
+        .value(kSiteLabel, "");
   }
 
   double Random() {
@@ -348,8 +364,8 @@ struct PipelineController::Impl {
     json object;           // what the server answered
   };
   std::mutex written_mu;
-  std::map<std::string, Written> written;  // by key
-  std::map<std::string, Clock::MonoTime> waiting_since;  // by key: a status write coalescing
+  std::map<std::string, Written> written;                       // by key
+  std::map<std::string, Clock::MonoTime> waiting_since;         // by key: a status write coalescing
   std::map<std::string, std::set<std::string>> created_unseen;  // by key: pods not yet cached
   int sampler = 0;
   std::atomic<uint64_t> pods_created{0};

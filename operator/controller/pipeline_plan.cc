@@ -70,9 +70,9 @@ json Condition(const json& old_conditions, const std::string& type, bool value,
 // What the plan knows of one stage while it decides.
 struct StageState {
   const Stage* spec = nullptr;
-  json entry;             // the status entry being built
-  int attempt = 0;        // the attempt the stage is on (0: never started)
-  bool in_flight = false;  // that attempt's pod runs or waits to
+  json entry;                        // the status entry being built
+  int attempt = 0;                   // the attempt the stage is on (0: never started)
+  bool in_flight = false;            // that attempt's pod runs or waits to
   std::optional<WallTime> retry_at;  // waiting to retry
   std::string phase() const { return entry.value("phase", "Pending"); }
 };
@@ -175,9 +175,9 @@ class Planner {
       if (timeouts.active_seconds && pod->started && !pod->deleting) {
         WallTime deadline = *pod->started + seconds(*timeouts.active_seconds);
         if (in_.now >= deadline) {
-          Fail(st, pod, "ActiveTimeout",
-               "ran longer than activeSeconds (" + std::to_string(*timeouts.active_seconds) +
-                   " s)");
+          Fail(
+              st, pod, "ActiveTimeout",
+              "ran longer than activeSeconds (" + std::to_string(*timeouts.active_seconds) + " s)");
           return;
         }
         Wake(deadline);
@@ -223,8 +223,8 @@ class Planner {
       e["retryAt"] = FormatRfc3339(at);
       e["message"] = Truncate(what + "; retrying", kMaxStageMessage);
       Event(true, "StageRetrying",
-            "stage " + name + " " + what + "; attempt " + std::to_string(st.attempt + 1) +
-                " of " + std::to_string(1 + retry.limit) + " at " + FormatRfc3339(at));
+            "stage " + name + " " + what + "; attempt " + std::to_string(st.attempt + 1) + " of " +
+                std::to_string(1 + retry.limit) + " at " + FormatRfc3339(at));
       return;
     }
     e["phase"] = "Failed";
@@ -322,9 +322,9 @@ class Planner {
         e["finishedAt"] = FormatRfc3339(in_.now);
         e.erase("retryAt");
         std::string why = "stage " + failed_stage + " failed";
-        e["message"] = Truncate(had_attempt ? e.value("message", "") + "; retry cancelled: " + why
-                                            : "not run: " + why,
-                                kMaxStageMessage);
+        e["message"] = Truncate(
+            had_attempt ? e.value("message", "") + "; retry cancelled: " + why : "not run: " + why,
+            kMaxStageMessage);
       }
     }
     json stages = json::array();
@@ -351,17 +351,17 @@ class Planner {
       message = "all " + std::to_string(total) + " stages succeeded";
     } else if (finished_failing) {
       phase = "Failed";
-      message = "stage " + failed_stage + " failed: " +
-                stages_[failed_stage].entry.value("message", "");
+      message =
+          "stage " + failed_stage + " failed: " + stages_[failed_stage].entry.value("message", "");
     } else if (!failed_stage.empty()) {
       phase = "Running";
       message = "stage " + failed_stage + " failed; waiting for " + std::to_string(active.size()) +
                 " running stage(s) to finish";
     } else if (spec_->suspend) {
       phase = "Suspended";
-      message = active.empty() ? "suspended"
-                               : "suspended; " + std::to_string(active.size()) +
-                                     " stage(s) still running";
+      message = active.empty()
+                    ? "suspended"
+                    : "suspended; " + std::to_string(active.size()) + " stage(s) still running";
     } else if (!any_started) {
       phase = "Pending";
       message = "waiting to start";
@@ -376,7 +376,7 @@ class Planner {
     json status = old_status_;
     status["phase"] = phase;
     status["progress"] = std::to_string(succeeded) + "/" + std::to_string(total);
-    status["counts"] = {{"total", total},       {"pending", pending}, {"running", running},
+    status["counts"] = {{"total", total},         {"pending", pending}, {"running", running},
                         {"succeeded", succeeded}, {"failed", failed},   {"skipped", skipped}};
     status["message"] = Truncate(message, kMaxMessage);
     status["observedGeneration"] = generation_;
@@ -420,7 +420,9 @@ class Planner {
                                    phase == "Running" ? "StagesRunning" : phase, message,
                                    generation_, in_.now));
     bool ok = phase == "Succeeded";
-    std::string outcome = ok ? "AllStagesSucceeded" : phase == "Failed" ? "StageFailed" : "NotFinished";
+    std::string outcome = ok                  ? "AllStagesSucceeded"
+                          : phase == "Failed" ? "StageFailed"
+                                              : "NotFinished";
     conditions.push_back(
         Condition(old_conditions, "Succeeded", ok, outcome, message, generation_, in_.now));
     conditions.push_back(
@@ -457,7 +459,8 @@ class Planner {
       std::string was = o.is_object() ? o.value("phase", "Pending") : "Pending";
       if (IsTerminal(e.value("phase", "Pending")) != IsTerminal(was)) return true;
       for (const char* field : {"retryAt", "lastFailure"}) {
-        if ((o.is_object() ? o.value(field, json()) : json()) != e.value(field, json())) return true;
+        if ((o.is_object() ? o.value(field, json()) : json()) != e.value(field, json()))
+          return true;
       }
     }
     return false;
@@ -533,10 +536,13 @@ class Planner {
     if (!status.contains("finishedAt")) status["finishedAt"] = FormatRfc3339(in_.now);
     const json& old = old_status_.value("conditions", json::array());
     json conditions = json::array();
-    conditions.push_back(Condition(old, "Accepted", false, "InvalidSpec", why, generation_, in_.now));
+    conditions.push_back(
+        Condition(old, "Accepted", false, "InvalidSpec", why, generation_, in_.now));
     conditions.push_back(Condition(old, "Running", false, "InvalidSpec", "", generation_, in_.now));
-    conditions.push_back(Condition(old, "Succeeded", false, "InvalidSpec", "", generation_, in_.now));
-    conditions.push_back(Condition(old, "Complete", false, "InvalidSpec", "", generation_, in_.now));
+    conditions.push_back(
+        Condition(old, "Succeeded", false, "InvalidSpec", "", generation_, in_.now));
+    conditions.push_back(
+        Condition(old, "Complete", false, "InvalidSpec", "", generation_, in_.now));
     conditions.push_back(Condition(old, "Failed", true, "InvalidSpec", why, generation_, in_.now));
     status["conditions"] = std::move(conditions);
     plan_.status_urgent = true;

@@ -31,11 +31,11 @@ struct StagePod {
   std::string phase;  // Pending | Running | Succeeded | Failed | Unknown (pod status.phase)
   std::string node;   // spec.nodeName; "" while unbound
   std::string site;   // EdgeSite of the node (placement annotation, else node label); "" unknown
-  Clock::WallTime created{};                 // metadata.creationTimestamp
-  std::optional<Clock::WallTime> started;    // status.startTime
-  bool deleting = false;                     // metadata.deletionTimestamp is set
-  std::string failure;                       // why it failed, e.g. "exit code 1 (Error)"
-  nlohmann::json placement;                  // aidi.dev/placement parsed; null when absent
+  Clock::WallTime created{};               // metadata.creationTimestamp
+  std::optional<Clock::WallTime> started;  // status.startTime
+  bool deleting = false;                   // metadata.deletionTimestamp is set
+  std::string failure;                     // why it failed, e.g. "exit code 1 (Error)"
+  nlohmann::json placement;                // aidi.dev/placement parsed; null when absent
 };
 
 // Reads a Pod object (as the API or cache returns it) into a StagePod; `node_site` is the
@@ -69,9 +69,9 @@ struct Plan {
   bool status_urgent = false;
   std::vector<PodToCreate> create;
   std::vector<PodToDelete> remove;
-  std::vector<PlannedEvent> events;      // to record once the status is written
+  std::vector<PlannedEvent> events;        // to record once the status is written
   std::optional<Clock::WallTime> wake_at;  // earliest time-driven change: retry, timeout, TTL
-  bool delete_pipeline = false;          // ttlSecondsAfterFinished has passed
+  bool delete_pipeline = false;            // ttlSecondsAfterFinished has passed
 };
 
 struct PlanInput {

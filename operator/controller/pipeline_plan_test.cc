@@ -103,8 +103,8 @@ std::vector<std::string> Names(const Plan& plan) {
 }
 
 TEST(PipelinePlanTest, DiamondRunsInDependencyOrder) {
-  PlanDriver d(Pipeline({OpStage("a"), OpStage("b", {"a"}), OpStage("c", {"a"}),
-                         OpStage("d", {"b", "c"})}));
+  PlanDriver d(
+      Pipeline({OpStage("a"), OpStage("b", {"a"}), OpStage("c", {"a"}), OpStage("d", {"b", "c"})}));
   EXPECT_EQ(Names(d.Step(T(0))), (std::vector<std::string>{"a-1"}));
   EXPECT_EQ(d.status()["phase"], "Running");
   EXPECT_EQ(d.status()["progress"], "0/4");
@@ -159,7 +159,8 @@ TEST(PipelinePlanTest, ParallelismCapsStagesInFlight) {
 
 TEST(PipelinePlanTest, RetriesWithExponentialBackoffThenSucceeds) {
   json b = OpStage("b");
-  b["retry"] = {{"limit", 2}, {"backoff", {{"initialSeconds", 10}, {"factor", 3}, {"maxSeconds", 20}}}};
+  b["retry"] = {{"limit", 2},
+                {"backoff", {{"initialSeconds", 10}, {"factor", 3}, {"maxSeconds", 20}}}};
   PlanDriver d(Pipeline({b}));
   d.Step(T(0));
   d.SetPod("p-b-1", "Failed", T(5));
@@ -190,7 +191,8 @@ TEST(PipelinePlanTest, JitterStretchesTheDelayByUpToAFifth) {
   a["retry"] = {{"limit", 1}, {"backoff", {{"initialSeconds", 100}}}};
   json pipeline = Pipeline({a});
   std::vector<StagePod> pods = {Pod("a", 1, "Failed", T(0))};
-  pipeline["status"] = {{"stages", {{{"name", "a"}, {"phase", "Pending"}, {"attempts", 1}, {"podName", "p-a-1"}}}}};
+  pipeline["status"] = {
+      {"stages", {{{"name", "a"}, {"phase", "Pending"}, {"attempts", 1}, {"podName", "p-a-1"}}}}};
   Plan plan = PlanPipeline({pipeline, pods, T(0), [] { return 0.5; }});
   WallTime at;
   ASSERT_TRUE(ParseRfc3339(plan.status["stages"][0]["retryAt"], &at));
@@ -297,7 +299,7 @@ TEST(PipelinePlanTest, AdoptsAPodCreatedButNotRecorded) {
   d.Step(T(0));
   d.SetPod("p-a-1", "Succeeded", T(1));
   json before_b = d.pipeline()["status"];
-  d.Step(T(1));  // creates b-1 ...
+  d.Step(T(1));                       // creates b-1 ...
   d.pipeline()["status"] = before_b;  // ... but the status write was lost in a crash
   Plan p = d.Step(T(2));
   EXPECT_TRUE(p.create.empty()) << "b-1 exists: no second attempt";
@@ -318,7 +320,8 @@ TEST(PipelinePlanTest, AVanishedPodIsAFailedAttempt) {
 }
 
 TEST(PipelinePlanTest, PodGcDeletesOnlyRecordedOutcomes) {
-  PlanDriver d(Pipeline({OpStage("a"), OpStage("b", {"a"})}, {{"podGC", {{"strategy", "OnPodSuccess"}}}}));
+  PlanDriver d(
+      Pipeline({OpStage("a"), OpStage("b", {"a"})}, {{"podGC", {{"strategy", "OnPodSuccess"}}}}));
   d.Step(T(0));
   d.SetPod("p-a-1", "Succeeded", T(1));
   Plan p = d.Step(T(1));
@@ -397,8 +400,12 @@ TEST(PipelinePlanTest, FiveHundredStagesKeepStatusSmall) {
     pod.phase = "Succeeded";
     pod.node = "node-with-a-long-name-" + std::to_string(i);
     pod.site = "edge-site-" + std::to_string(i % 7);
-    pod.placement = {{"node", pod.node}, {"site", pod.site}, {"score", 0.123456},
-                     {"estSeconds", 12.5}, {"estCost", 0.42}, {"transferSeconds", 1.5},
+    pod.placement = {{"node", pod.node},
+                     {"site", pod.site},
+                     {"score", 0.123456},
+                     {"estSeconds", 12.5},
+                     {"estCost", 0.42},
+                     {"transferSeconds", 1.5},
                      {"reason", "lowest cost among 12 feasible nodes; data at edge-site-3"}};
     d.Step(T(i + 1));
   }

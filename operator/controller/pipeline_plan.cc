@@ -523,7 +523,7 @@ class Planner {
   // The spec cannot run: say why, start nothing.
   Plan Rejected(const Status& error) {
     json status = old_status_;
-    std::string why = error.message();
+    const std::string& why = error.message();
     size_t stages = 0;
     const json spec = in_.pipeline.value("spec", json::object());
     if (spec.is_object() && spec.contains("stages") && spec["stages"].is_array()) {

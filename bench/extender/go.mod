@@ -1,0 +1,3 @@
+module aidi.dev/bench/extender
+
+go 1.19

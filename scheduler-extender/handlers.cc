@@ -1,0 +1,317 @@
+#include "scheduler-extender/handlers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "base/log.h"
+#include "costmodel/evaluate.h"
+#include "costmodel/explain.h"
+#include "kube/client/api.h"
+#include "kube/core/request.h"
+#include "scheduler-extender/demand.h"
+
+namespace aidi::extender {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kNotCached[] = "node is not in the aidi extender's node cache yet";
+
+// Per-thread buffers reused across requests (their strings keep their capacity), so a request
+// allocates little beyond its answer. HttpServer runs each connection on its own thread.
+struct Scratch {
+  std::vector<costmodel::NodeOffer> offers;  // only the first `count` are this request's
+  std::size_t count = 0;
+  std::vector<std::size_t> slots;  // offers[i] is candidate slots[i]
+  std::vector<costmodel::NodeEstimate> estimates;
+
+  std::span<const costmodel::NodeOffer> view() const { return {offers.data(), count}; }
+  costmodel::NodeOffer& Next() {
+    if (count == offers.size()) offers.emplace_back();
+    return offers[count++];
+  }
+};
+
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+const std::string& CandidateName(const ExtenderArgs& args, std::size_t i) {
+  return args.node_names ? (*args.node_names)[i] : (*args.nodes)[i].name;
+}
+
+std::size_t CandidateCount(const ExtenderArgs& args) {
+  return args.node_names ? args.node_names->size() : args.nodes ? args.nodes->size() : 0;
+}
+
+void SetFree(costmodel::NodeOffer* offer, std::int64_t used, const GpuLedger::ReservedMap& rsv) {
+  std::int64_t reserved = 0;
+  if (!rsv.empty()) {
+    auto it = rsv.find(offer->name);
+    if (it != rsv.end()) reserved = it->second;
+  }
+  offer->free_gpus = static_cast<int>(
+      std::max<std::int64_t>(0, static_cast<std::int64_t>(offer->total_gpus) - used - reserved));
+}
+
+double Finite(double v) { return std::isfinite(v) ? v : 0; }
+
+const json& Field(const json& object, const char* key) {
+  static const json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+std::string StringField(const json& object, const char* key) {
+  const json& v = Field(object, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+// The API server's PodClient.
+class KubePodClient final : public PodClient {
+ public:
+  explicit KubePodClient(std::shared_ptr<kube::Client> client) : client_(std::move(client)) {}
+
+  StatusOr<json> GetPod(const std::string& ns, const std::string& name) override {
+    return kube::Api(client_, kube::resources::kPods, ns).Get(name);
+  }
+
+  Status Annotate(const std::string& ns, const std::string& name, const std::string& uid,
+                  const json& annotations) override {
+    json meta = {{"annotations", annotations}};
+    // A uid in a patch is a precondition: the API server refuses a patch whose uid differs.
+    if (!uid.empty()) meta["uid"] = uid;
+    kube::PatchParams params;
+    params.field_manager = "aidi-scheduler-extender";
+    auto patched = kube::Api(client_, kube::resources::kPods, ns)
+                       .Patch(name, kube::PatchType::kMerge, {{"metadata", meta}}, params);
+    return patched.ok() ? Status::Ok() : patched.status();
+  }
+
+  Status Bind(const std::string& ns, const std::string& name, const std::string& uid,
+              const std::string& node) override {
+    json metadata = {{"name", name}, {"namespace", ns}};
+    if (!uid.empty()) metadata["uid"] = uid;
+    json binding = {{"apiVersion", "v1"},
+                    {"kind", "Binding"},
+                    {"metadata", metadata},
+                    {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node}}}};
+    // RequestBuilder has no subresource POST: the binding is built here from its object path.
+    kube::RequestBuilder pods(kube::resources::kPods, ns);
+    kube::HttpRequest request;
+    request.method = "POST";
+    request.path = pods.ObjectPath(name) + "/binding";
+    request.body = binding.dump();
+    request.content_type = "application/json";
+    auto sent = client_->Send(request);
+    return sent.ok() ? Status::Ok() : sent.status();
+  }
+
+ private:
+  std::shared_ptr<kube::Client> client_;
+};
+
+}  // namespace
+
+std::unique_ptr<PodClient> NewKubePodClient(std::shared_ptr<kube::Client> client) {
+  return std::make_unique<KubePodClient>(std::move(client));
+}
+
+json Placement::ToJson() const {
+  return {{"node", node},
+          {"site", site},
+          {"score", score},
+          {"estSeconds", Finite(est_seconds)},
+          {"estCost", Finite(est_cost)},
+          {"transferSeconds", Finite(transfer_seconds)},
+          {"reason", reason}};
+}
+
+Handlers::Handlers(NodeCache* cache, GpuLedger* ledger, PodClient* pods,
+                   const costmodel::ThroughputTable& throughput)
+    : cache_(cache), ledger_(ledger), pods_(pods), throughput_(throughput) {}
+
+namespace {
+
+// Copies the candidates the cache knows into `s` (offers with free GPUs) and returns the sites
+// they were priced with.
+std::shared_ptr<const costmodel::SiteDirectory> Gather(const NodeCache& cache,
+                                                       const ExtenderArgs& args,
+                                                       const GpuLedger::ReservedMap& reserved,
+                                                       Scratch* s) {
+  s->count = 0;
+  s->slots.clear();
+  auto reader = cache.Read();
+  if (args.node_names) {
+    const auto& names = *args.node_names;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const NodeCache::NodeEntry* entry = reader.Find(names[i]);
+      if (entry == nullptr) continue;
+      costmodel::NodeOffer& offer = s->Next();
+      offer = entry->offer;
+      SetFree(&offer, entry->used, reserved);
+      s->slots.push_back(i);
+    }
+  } else if (args.nodes) {
+    const auto& nodes = *args.nodes;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      costmodel::NodeOffer& offer = s->Next();
+      offer = reader.OfferFor(nodes[i]);
+      SetFree(&offer, reader.UsedOn(nodes[i].name), reserved);
+      s->slots.push_back(i);
+    }
+  }
+  return reader.sites();
+}
+
+}  // namespace
+
+ExtenderFilterResult Handlers::Filter(const ExtenderArgs& args) const {
+  ExtenderFilterResult result;
+  const std::size_t n = CandidateCount(args);
+  auto demand = DemandOf(args.pod);
+  if (!demand.ok()) {
+    for (std::size_t i = 0; i < n; ++i) {
+      result.failed_and_unresolvable_nodes[CandidateName(args, i)] = demand.status().message();
+    }
+    return result;
+  }
+  Scratch& s = ThreadScratch();
+  auto sites = Gather(*cache_, args, ledger_->ReservedByNode(), &s);
+  costmodel::Estimator estimator(*sites, throughput_);
+  costmodel::Evaluate(estimator, *demand, s.view(), &s.estimates);
+
+  result.passed.reserve(s.count);
+  std::size_t next = 0;  // walks s.slots, which is in candidate order
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string& name = CandidateName(args, i);
+    if (next >= s.slots.size() || s.slots[next] != i) {
+      result.failed_nodes[name] = kNotCached;
+      continue;
+    }
+    const costmodel::NodeEstimate& e = s.estimates[next];
+    if (e.feasible()) {
+      result.passed.push_back(name);
+    } else {
+      std::string message = costmodel::FilterMessage(e, s.offers[next], *demand);
+      (costmodel::IsUnresolvable(e.reason) ? result.failed_and_unresolvable_nodes
+                                           : result.failed_nodes)[name] = std::move(message);
+    }
+    ++next;
+  }
+  return result;
+}
+
+HostPriorityList Handlers::Prioritize(const ExtenderArgs& args) const {
+  const std::size_t n = CandidateCount(args);
+  HostPriorityList list(n);
+  for (std::size_t i = 0; i < n; ++i) list[i].host = CandidateName(args, i);
+  auto demand = DemandOf(args.pod);
+  if (!demand.ok()) return list;
+  Scratch& s = ThreadScratch();
+  auto sites = Gather(*cache_, args, ledger_->ReservedByNode(), &s);
+  costmodel::Estimator estimator(*sites, throughput_);
+  costmodel::Evaluate(estimator, *demand, s.view(), &s.estimates);
+  for (std::size_t k = 0; k < s.slots.size(); ++k) {
+    list[s.slots[k]].score =
+        std::clamp<std::int64_t>(s.estimates[k].score, kMinExtenderPriority, kMaxExtenderPriority);
+  }
+  return list;
+}
+
+Placement Handlers::PlacementFor(const costmodel::Demand& demand, const std::string& node) const {
+  Placement placement;
+  placement.node = node;
+  Scratch& s = ThreadScratch();
+  s.count = 0;
+  s.slots.clear();
+  std::shared_ptr<const costmodel::SiteDirectory> sites;
+  std::string currency;
+  std::optional<std::size_t> chosen;
+  {
+    GpuLedger::ReservedMap reserved = ledger_->ReservedByNode();
+    auto reader = cache_->Read();
+    sites = reader.sites();
+    currency = reader.currency();
+    reader.ForEachNode([&](const NodeCache::NodeEntry& entry) {
+      if (entry.offer.name == node) chosen = s.count;
+      costmodel::NodeOffer& offer = s.Next();
+      offer = entry.offer;
+      SetFree(&offer, entry.used, reserved);
+    });
+  }
+  if (!chosen) {
+    placement.reason = "node " + node + " is not in the aidi extender's node cache";
+    return placement;
+  }
+  costmodel::Estimator estimator(*sites, throughput_);
+  std::optional<std::size_t> best = costmodel::Evaluate(estimator, demand, s.view(), &s.estimates);
+  const costmodel::NodeEstimate& e = s.estimates[*chosen];
+  const costmodel::NodeOffer& offer = s.offers[*chosen];
+  placement.site = offer.site;
+  placement.score = e.score;
+  placement.est_seconds = e.finish_seconds;
+  placement.est_cost = e.money;
+  placement.transfer_seconds = e.transfer_seconds;
+  if (!e.feasible()) {
+    placement.reason = "scheduler's choice; the cost model filters it: " +
+                       costmodel::FilterMessage(e, offer, demand);
+  } else if (best && *best != *chosen) {
+    placement.reason = "scheduler's choice (model score " + std::to_string(e.score) +
+                       "/10); the model preferred " + s.offers[*best].name + ": " +
+                       costmodel::ExplainChoice(demand, s.view(), s.estimates, *best, currency);
+  } else {
+    placement.reason = costmodel::ExplainChoice(demand, s.view(), s.estimates, *chosen, currency);
+  }
+  return placement;
+}
+
+std::string Handlers::Bind(const ExtenderBindingArgs& args) {
+  const std::string pod_name = args.pod_namespace + "/" + args.pod_name;
+  if (pods_ == nullptr) return "the extender has no API client to bind with";
+  auto pod = pods_->GetPod(args.pod_namespace, args.pod_name);
+  if (!pod.ok()) return "cannot read pod " + pod_name + ": " + pod.status().message();
+  const json& meta = Field(*pod, "metadata");
+  std::string uid = StringField(meta, "uid");
+  if (!args.pod_uid.empty() && !uid.empty() && uid != args.pod_uid) {
+    return "pod " + pod_name + " has uid " + uid + ", not " + args.pod_uid +
+           " (it was deleted and created again)";
+  }
+  if (uid.empty()) uid = args.pod_uid;
+  std::string bound = StringField(Field(*pod, "spec"), "nodeName");
+  if (bound == args.node) return "";  // a retried bind that already happened
+  if (!bound.empty()) return "pod " + pod_name + " is already bound to node " + bound;
+  auto demand = DemandOf(*pod);
+  if (!demand.ok()) return demand.status().message();
+
+  Placement placement = PlacementFor(*demand, args.node);
+  std::int64_t gpus = std::max<std::int64_t>(PodGpuRequest(*pod), demand->gpus);
+  // The ledger key: the uid, or the name for a pod without one (never from an API server).
+  const std::string key = uid.empty() ? pod_name : uid;
+  if (Status s = ledger_->Reserve(key, args.node, gpus); !s.ok()) {
+    return "cannot reserve GPUs: " + s.message();
+  }
+  json annotations = {{kPlacementAnnotation, placement.ToJson().dump()}};
+  if (Status s = pods_->Annotate(args.pod_namespace, args.pod_name, uid, annotations); !s.ok()) {
+    ledger_->Release(key);
+    return "cannot annotate pod " + pod_name + ": " + s.message();
+  }
+  if (Status s = pods_->Bind(args.pod_namespace, args.pod_name, uid, args.node); !s.ok()) {
+    ledger_->Release(key);
+    return "cannot bind pod " + pod_name + " to " + args.node + ": " + s.message();
+  }
+  log::Info("bound", {{"pod", pod_name},
+                      {"node", args.node},
+                      {"site", placement.site},
+                      {"gpus", static_cast<long long>(gpus)},
+                      {"score", placement.score},
+                      {"reason", placement.reason}});
+  return "";
+}
+
+}  // namespace aidi::extender

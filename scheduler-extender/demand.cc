@@ -197,7 +197,7 @@ StatusOr<costmodel::Demand> ParseDemand(const std::string* annotation, std::int6
                        : wk == "time"    ? &w.time
                        : wk == "latency" ? &w.latency
                                          : nullptr;
-        if (slot == nullptr) return Bad(path, "unknown key (want cost, time, latency)");
+        if (slot == nullptr) continue;  // a newer operator's key: ignored, as Kubernetes does
         AIDI_ASSIGN_OR_RETURN(*slot, NonNegative(path, wv));
       }
       demand.weights = w;
@@ -212,9 +212,9 @@ StatusOr<costmodel::Demand> ParseDemand(const std::string* annotation, std::int6
     } else if (key == "maxLatencyMs") {
       AIDI_ASSIGN_OR_RETURN(double ms, NonNegative(key, v));
       demand.max_latency_ms = ms;
-    } else {
-      return Bad(key, "unknown key");
     }
+    // Other keys are ignored: the operator writes this annotation, and a newer operator may add
+    // keys before this extender knows them (Kubernetes ignores unknown fields the same way).
   }
   return demand;
 }

@@ -10,11 +10,12 @@
 // (extended resources default their request to their limit). A pod without the annotation is
 // placed on GPUs and price alone.
 //
-// Strictness: an unknown key, a value of the wrong JSON type, a negative or non-finite number,
-// a non-integral gpus/inputBytes or an unknown objective is an InvalidArgument naming the key
-// ("aidi.dev/demand: gpuModle: unknown key"). A typo must not silently place a stage on the
-// wrong GPU; the filter reports the error on every candidate (FailedAndUnresolvableNodes), so
-// it shows in the pod's FailedScheduling event (see handlers.h).
+// Strictness: a value of the wrong JSON type, a negative or non-finite number, a non-integral
+// gpus/inputBytes or an unknown objective is an InvalidArgument naming the key
+// ("aidi.dev/demand: gpus: must be a whole number"); the filter reports it on every candidate
+// (FailedAndUnresolvableNodes), so it shows in the pod's FailedScheduling event (see
+// handlers.h). Unknown keys are ignored, as Kubernetes ignores unknown fields: the operator
+// writes this annotation, and a newer operator may add keys this extender does not know yet.
 //
 // Pure functions; safe from any thread.
 #pragma once

@@ -138,6 +138,34 @@ Handlers::Handlers(NodeCache* cache, GpuLedger* ledger, PodClient* pods,
 
 namespace {
 
+// The cache entries of `names` (nullptr: unknown), looked up by name. kube-scheduler sends the
+// same candidate lists again and again (every node for filter, the passed ones for
+// prioritize), so each thread remembers its last two lists and their entries: while the cache
+// has had no node added or removed, a list equal to one of them costs a string comparison per
+// name instead of a hash look-up (a cache miss or two each at thousands of nodes).
+const std::vector<const NodeCache::NodeEntry*>& Resolve(const NodeCache::Reader& reader,
+                                                        const std::vector<std::string>& names) {
+  struct Memo {
+    std::uint64_t generation = 0;  // unique per cache too: see NodeCache::Reader::generation()
+    std::vector<std::string> names;
+    std::vector<const NodeCache::NodeEntry*> entries;
+  };
+  thread_local Memo memos[2];
+  thread_local int next = 0;
+  for (Memo& m : memos) {
+    if (m.generation == reader.generation() && m.names == names) {
+      return m.entries;
+    }
+  }
+  Memo& m = memos[next];
+  next = 1 - next;
+  m.generation = reader.generation();
+  m.names = names;
+  m.entries.resize(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) m.entries[i] = reader.FindAny(names[i]);
+  return m.entries;
+}
+
 // Copies the candidates the cache knows into `s` (offers with free GPUs) and returns the sites
 // they were priced with.
 std::shared_ptr<const costmodel::SiteDirectory> Gather(const NodeCache& cache,
@@ -149,9 +177,10 @@ std::shared_ptr<const costmodel::SiteDirectory> Gather(const NodeCache& cache,
   auto reader = cache.Read();
   if (args.node_names) {
     const auto& names = *args.node_names;
+    const std::vector<const NodeCache::NodeEntry*>& entries = Resolve(reader, names);
     for (std::size_t i = 0; i < names.size(); ++i) {
-      const NodeCache::NodeEntry* entry = reader.Find(names[i]);
-      if (entry == nullptr) continue;
+      const NodeCache::NodeEntry* entry = entries[i];
+      if (entry == nullptr || !entry->present) continue;
       costmodel::NodeOffer& offer = s->Next();
       offer = entry->offer;
       SetFree(&offer, entry->used, reserved);
@@ -168,6 +197,46 @@ std::shared_ptr<const costmodel::SiteDirectory> Gather(const NodeCache& cache,
   }
   return reader.sites();
 }
+
+// Filter reasons repeat across nodes of one request (every L4 node "is not" the H100 a stage
+// wants): a message is built once per distinct combination of the fields it reads.
+class FilterMessages {
+ public:
+  const std::string& For(const costmodel::NodeEstimate& e, const costmodel::NodeOffer& node,
+                         const costmodel::Demand& demand) {
+    if (e.reason == costmodel::FilterReason::kMaintenance && node.maintenance) {
+      scratch_ = costmodel::FilterMessage(e, node, demand);  // names the node: not shared
+      return scratch_;
+    }
+    for (const Entry& m : memo_) {
+      if (m.reason == e.reason && m.site == node.site && m.gpu_model == node.gpu_model &&
+          m.total_gpus == node.total_gpus && m.free_gpus == node.free_gpus &&
+          m.gpu_memory_gib == node.gpu_memory_gib && m.latency_ms == e.latency_ms) {
+        return m.message;
+      }
+    }
+    if (memo_.size() >= kMaxEntries) memo_.clear();
+    memo_.push_back({e.reason, node.site, node.gpu_model, node.total_gpus, node.free_gpus,
+                     node.gpu_memory_gib, e.latency_ms,
+                     costmodel::FilterMessage(e, node, demand)});
+    return memo_.back().message;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 32;
+  struct Entry {
+    costmodel::FilterReason reason;
+    std::string site;
+    std::string gpu_model;
+    int total_gpus;
+    int free_gpus;
+    double gpu_memory_gib;
+    double latency_ms;
+    std::string message;
+  };
+  std::vector<Entry> memo_;
+  std::string scratch_;
+};
 
 }  // namespace
 
@@ -187,6 +256,7 @@ ExtenderFilterResult Handlers::Filter(const ExtenderArgs& args) const {
   costmodel::Evaluate(estimator, *demand, s.view(), &s.estimates);
 
   result.passed.reserve(s.count);
+  FilterMessages messages;
   std::size_t next = 0;  // walks s.slots, which is in candidate order
   for (std::size_t i = 0; i < n; ++i) {
     const std::string& name = CandidateName(args, i);
@@ -198,9 +268,9 @@ ExtenderFilterResult Handlers::Filter(const ExtenderArgs& args) const {
     if (e.feasible()) {
       result.passed.push_back(name);
     } else {
-      std::string message = costmodel::FilterMessage(e, s.offers[next], *demand);
       (costmodel::IsUnresolvable(e.reason) ? result.failed_and_unresolvable_nodes
-                                           : result.failed_nodes)[name] = std::move(message);
+                                           : result.failed_nodes)[name] =
+          messages.For(e, s.offers[next], *demand);
     }
     ++next;
   }

@@ -1,6 +1,7 @@
 #include "scheduler-extender/node_cache.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <utility>
 
@@ -151,7 +152,9 @@ void NodeCache::ApplyNode(const json& node) {
                 cordon.is_boolean() && cordon.get<bool>(), throughput_);
   std::unique_lock lock(mu_);
   FillFromSite(&offer);
+  const std::size_t before = nodes_.size();
   NodeEntry& entry = nodes_[name];
+  if (nodes_.size() != before) ++generation_;
   entry.offer = std::move(offer);
   entry.present = true;
 }
@@ -164,6 +167,7 @@ void NodeCache::DeleteNode(const std::string& name) {
     it->second.present = false;  // its pods still count until they go
   } else {
     nodes_.erase(it);
+    ++generation_;
   }
 }
 
@@ -181,12 +185,17 @@ void NodeCache::ApplyPod(const json& pod) {
       auto n = nodes_.find(old->second.node);
       if (n != nodes_.end()) {
         n->second.used = std::max<std::int64_t>(0, n->second.used - old->second.gpus);
-        if (!n->second.present && n->second.used == 0) nodes_.erase(n);
+        if (!n->second.present && n->second.used == 0) {
+          nodes_.erase(n);
+          ++generation_;
+        }
       }
       pods_.erase(old);
     }
     if (gpus > 0) {
+      const std::size_t before = nodes_.size();
       nodes_[node].used += gpus;
+      if (nodes_.size() != before) ++generation_;
       pods_[key] = PodEntry{uid, node, gpus};
     }
   }
@@ -204,7 +213,10 @@ void NodeCache::DeletePod(const json& pod) {
       auto n = nodes_.find(old->second.node);
       if (n != nodes_.end()) {
         n->second.used = std::max<std::int64_t>(0, n->second.used - old->second.gpus);
-        if (!n->second.present && n->second.used == 0) nodes_.erase(n);
+        if (!n->second.present && n->second.used == 0) {
+          nodes_.erase(n);
+          ++generation_;
+        }
       }
       pods_.erase(old);
     }
@@ -356,6 +368,18 @@ const NodeCache::NodeEntry* NodeCache::Reader::Find(std::string_view name) const
   auto it = cache_.nodes_.find(name);
   return it == cache_.nodes_.end() || !it->second.present ? nullptr : &it->second;
 }
+
+std::uint64_t NodeCache::NewGenerationBase() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1) << 32;
+}
+
+const NodeCache::NodeEntry* NodeCache::Reader::FindAny(std::string_view name) const {
+  auto it = cache_.nodes_.find(name);
+  return it == cache_.nodes_.end() ? nullptr : &it->second;
+}
+
+std::uint64_t NodeCache::Reader::generation() const { return cache_.generation_; }
 
 std::int64_t NodeCache::Reader::UsedOn(std::string_view name) const {
   auto it = cache_.nodes_.find(name);

@@ -117,6 +117,11 @@ class NodeCache {
    public:
     // The node, or nullptr when the cache does not know it.
     const NodeEntry* Find(std::string_view name) const;
+    // The entry even while its Node is deleted but its pods still count (present == false).
+    const NodeEntry* FindAny(std::string_view name) const;
+    // Counts node inserts and erases: an entry pointer found under an earlier reader stays
+    // valid while this number is unchanged (updates change entries in place).
+    std::uint64_t generation() const;
     // GPUs held by bound pods on a node the request names (known to the cache or not).
     std::int64_t UsedOn(std::string_view name) const;
     // The sites as of now; stays valid after the reader is gone.
@@ -160,6 +165,10 @@ class NodeCache {
 
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, NodeEntry, StringHash, std::equal_to<>> nodes_;
+  // See Reader::generation(). Each cache starts at its own multiple of 2^32, so a generation
+  // also tells caches apart (a memo never mistakes a new cache at an old address for the old).
+  std::uint64_t generation_ = NewGenerationBase();
+  static std::uint64_t NewGenerationBase();
   std::unordered_map<std::string, PodEntry> pods_;  // "ns/name" -> a pod holding GPUs
   std::unordered_map<std::string, costmodel::Site> site_objects_;
   std::shared_ptr<const costmodel::SiteDirectory> sites_;

@@ -628,6 +628,19 @@ std::string GoJsonQuote(std::string_view s) {
   out.reserve(s.size() + 2);
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
+    // Fast path: a run of printable ASCII that needs no escape is copied in one go (node names
+    // and reasons are all such runs).
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto r = static_cast<unsigned char>(s[run]);
+      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       ++i;

@@ -217,8 +217,7 @@ class FilterMessages {
     }
     if (memo_.size() >= kMaxEntries) memo_.clear();
     memo_.push_back({e.reason, node.site, node.gpu_model, node.total_gpus, node.free_gpus,
-                     node.gpu_memory_gib, e.latency_ms,
-                     costmodel::FilterMessage(e, node, demand)});
+                     node.gpu_memory_gib, e.latency_ms, costmodel::FilterMessage(e, node, demand)});
     return memo_.back().message;
   }
 

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,7 +22,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include "kube/client/api.h"
 #include "scheduler-extender/demand.h"
@@ -33,6 +31,7 @@
 #include "scheduler-extender/server.h"
 #include "scheduler-extender/test_util.h"
 #include "tests/kube/devcluster_test.h"
+#include "tests/kube/manifest.h"
 
 namespace aidi::extender {
 namespace {
@@ -94,39 +93,6 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-// YAML to JSON as the API server reads a manifest (enough for the CRD file).
-json YamlToJson(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Scalar: {
-      const std::string& s = n.Scalar();
-      if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return s;
-      if (s == "true") return true;
-      if (s == "false") return false;
-      if (s == "null" || s == "~") return nullptr;
-      char* end = nullptr;
-      errno = 0;
-      long long i = std::strtoll(s.c_str(), &end, 10);
-      if (!s.empty() && *end == '\0' && errno == 0 &&
-          (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-')) {
-        return i;
-      }
-      return s;
-    }
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : n) out.push_back(YamlToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& kv : n) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return out;
-    }
-    default:
-      return nullptr;
-  }
-}
-
 constexpr char kL4[] = "NVIDIA-L4";
 constexpr char kH100[] = "NVIDIA-H100-80GB-HBM3";
 constexpr char kGravity[] =
@@ -164,9 +130,10 @@ class ExtenderIT : public kube::testing::DevclusterTest {
   void SetUp() override {
     DevclusterTest::SetUp();
     if (HasFatalFailure()) return;
-    YAML::Node doc = YAML::LoadFile(std::string(AIDI_SOURCE_DIR) + "/crds/edgesites.aidi.dev.yaml");
-    auto created =
-        kube::Api(client_, kube::resources::kCustomResourceDefinitions, "").Create(YamlToJson(doc));
+    auto crd =
+        kube::testing::LoadManifest(std::string(AIDI_SOURCE_DIR) + "/crds/edgesites.aidi.dev.yaml");
+    ASSERT_TRUE(crd.ok()) << crd.status().ToString();
+    auto created = kube::Api(client_, kube::resources::kCustomResourceDefinitions, "").Create(*crd);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     ASSERT_TRUE(Eventually([&] { return Sites().List().ok(); }, std::chrono::seconds(10)));
 

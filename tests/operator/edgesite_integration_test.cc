@@ -3,7 +3,6 @@
 // model, summaries, conditions, maintenance), its node labelling as selectors change, its
 // Events, and its silence once everything is up to date.
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -13,7 +12,6 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include "kube/client/api.h"
 #include "kube/runtime/events.h"
@@ -22,49 +20,13 @@
 #include "operator/controller/edgesite_rollup.h"
 #include "operator/controller/resources.h"
 #include "tests/kube/devcluster_test.h"
+#include "tests/kube/manifest.h"
 
 namespace aidi::op {
 namespace {
 
 using kube::testing::Eventually;
 using nlohmann::json;
-
-// YAML to JSON as the API server reads a manifest: quoted scalars stay strings; plain ones
-// become null, booleans, integers or floats where they spell one.
-json YamlScalar(const YAML::Node& n) {
-  const std::string& s = n.Scalar();
-  if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return s;
-  if (s.empty() || s == "~" || s == "null") return nullptr;
-  if (s == "true") return true;
-  if (s == "false") return false;
-  char* end = nullptr;
-  errno = 0;
-  long long i = std::strtoll(s.c_str(), &end, 10);
-  if (*end == '\0' && errno == 0 && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-'))
-    return i;
-  double d = std::strtod(s.c_str(), &end);
-  if (*end == '\0' && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-')) return d;
-  return s;
-}
-
-json YamlToJson(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Scalar:
-      return YamlScalar(n);
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : n) out.push_back(YamlToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& kv : n) out[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return out;
-    }
-    default:
-      return nullptr;
-  }
-}
 
 json Labels(std::initializer_list<std::pair<const std::string, std::string>> labels) {
   json out = json::object();
@@ -97,9 +59,10 @@ class EdgeSiteIT : public kube::testing::DevclusterTest {
   }
 
   void InstallCrd() {
-    YAML::Node doc = YAML::LoadFile(std::string(AIDI_SOURCE_DIR) + "/crds/edgesites.aidi.dev.yaml");
-    json crd = YamlToJson(doc);
-    auto created = kube::Api(client_, kube::resources::kCustomResourceDefinitions, "").Create(crd);
+    auto crd =
+        kube::testing::LoadManifest(std::string(AIDI_SOURCE_DIR) + "/crds/edgesites.aidi.dev.yaml");
+    ASSERT_TRUE(crd.ok()) << crd.status().ToString();
+    auto created = kube::Api(client_, kube::resources::kCustomResourceDefinitions, "").Create(*crd);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     // Served once established; the first list that answers proves it.
     ASSERT_TRUE(Eventually([&] { return Sites().List().ok(); }, std::chrono::seconds(10)));

@@ -8,7 +8,6 @@
 // --leader-elect, only the holder of the Lease <leader-election-namespace>/<leader-election-id>
 // runs the controllers; the others wait, and a leader that loses its lease exits (its
 // replacement takes over with fresh caches). SIGTERM and SIGINT stop it cleanly.
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "base/log.h"
+#include "base/termination.h"
 #include "kube/client/client.h"
 #include "kube/client/config.h"
 #include "kube/runtime/events.h"
@@ -132,11 +132,7 @@ int main(int argc, char** argv) {
   }
   log::SetLevel(parsed);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  BlockTerminationSignals();
 
   auto config = kube::LoadDefault(kubeconfig);
   if (!config.ok()) {
@@ -225,9 +221,7 @@ int main(int argc, char** argv) {
     controllers.Start();
   }
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  log::Info("stopping", {{"signal", WaitForTermination()}});
   controllers.Stop();
   events.Flush();
   if (elector) {

@@ -7,7 +7,6 @@
 // and EdgeSite caches synced), /metrics on one address, over TLS when given a certificate and
 // key (PEM files), else plain HTTP. Without --kubeconfig it uses $KUBECONFIG, the in-cluster
 // config, then ~/.kube/config. SIGTERM and SIGINT stop it cleanly.
-#include <signal.h>
 
 #include <cstdio>
 #include <fstream>
@@ -18,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "base/log.h"
+#include "base/termination.h"
 #include "kube/client/client.h"
 #include "kube/client/config.h"
 #include "kube/runtime/metrics.h"
@@ -115,11 +115,7 @@ int main(int argc, char** argv) {
     http_options.tls = std::move(tls);
   }
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  BlockTerminationSignals();
 
   auto config = kube::LoadDefault(kubeconfig);
   if (!config.ok()) {
@@ -156,9 +152,7 @@ int main(int argc, char** argv) {
                         {"tls", http_options.tls.has_value()},
                         {"server", (*watch_client)->config().server}});
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  log::Info("stopping", {{"signal", WaitForTermination()}});
   server.Stop();
   cache.Stop();
   return 0;

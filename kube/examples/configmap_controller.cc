@@ -8,7 +8,6 @@
 // /metrics, and a clean exit on SIGTERM.
 //
 //   kube-example-configmap-controller --kubeconfig ~/.kube/config --health-addr 127.0.0.1:8081
-#include <signal.h>
 
 #include <cstdio>
 #include <functional>
@@ -19,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "base/termination.h"
 #include "kube/client/api.h"
 #include "kube/client/client.h"
 #include "kube/runtime/controller.h"
@@ -70,11 +70,7 @@ int main(int argc, char** argv) {
   }
   log::SetLevel(parsed);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  BlockTerminationSignals();
 
   auto client = kube::Client::FromDefault(kubeconfig);
   if (!client.ok()) {
@@ -122,9 +118,7 @@ int main(int argc, char** argv) {
   };
 
   std::thread run([&] { controller.Run(reconcile); });
-  int sig = 0;
-  sigwait(&signals, &sig);
-  log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  log::Info("stopping", {{"signal", WaitForTermination()}});
   controller.Stop();
   run.join();
   events.Flush();

@@ -6,7 +6,6 @@
 // one JSON object per line on stdout, and exits 0 on SIGTERM or SIGINT. Logs go to stderr.
 //
 //   kube-example-podcache --kubeconfig ~/.kube/config --selector app=web
-#include <signal.h>
 
 #include <atomic>
 #include <cstdio>
@@ -18,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "base/termination.h"
 #include "kube/client/api.h"
 #include "kube/client/client.h"
 #include "kube/runtime/store.h"
@@ -58,11 +58,7 @@ int main(int argc, char** argv) {
   log::SetLevel(parsed);
 
   // Signals go to the main loop only (sigtimedwait below), never to a worker thread.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  BlockTerminationSignals();
 
   auto client = kube::Client::FromDefault(kubeconfig);
   if (!client.ok()) {
@@ -87,10 +83,8 @@ int main(int argc, char** argv) {
 
   bool announced_sync = false;
   for (;;) {
-    timespec tick{0, 100 * 1000 * 1000};
-    int sig = sigtimedwait(&signals, nullptr, &tick);
-    if (sig == SIGTERM || sig == SIGINT) {
-      log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    if (auto sig = WaitForTermination(std::chrono::milliseconds(100))) {
+      log::Info("stopping", {{"signal", *sig}});
       break;
     }
     if (!store.synced()) continue;

@@ -191,7 +191,7 @@ struct PipelineController::Impl {
 
     std::set<std::string> adopted;  // planned creations that existed already
     if (!plan.create.empty()) {
-      AIDI_ASSIGN_OR_RETURN(PipelineSpec spec, ParsePipelineSpec(pipeline.at("spec")));
+      const PipelineSpec& spec = *plan.spec;  // a plan that creates pods parsed the spec
       StageContext context;
       for (const auto& e : plan.status.value("stages", json::array())) {
         if (e.contains("site")) context.upstream_sites[e.value("name", "")] = e["site"];
@@ -258,11 +258,7 @@ struct PipelineController::Impl {
     if (events != nullptr) {
       for (const PlannedEvent& e : plan.events) {
         // An adopted pod's start was told when it was created.
-        if (e.reason == "StageStarted" &&
-            std::any_of(adopted.begin(), adopted.end(),
-                        [&](const std::string& pod) { return e.message.ends_with(" " + pod); })) {
-          continue;
-        }
+        if (!e.pod.empty() && adopted.count(e.pod) > 0) continue;
         events->Record(pipeline, e.warning ? kube::EventType::kWarning : kube::EventType::kNormal,
                        e.reason, e.message);
       }

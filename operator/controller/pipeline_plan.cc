@@ -90,9 +90,9 @@ class Planner {
 
   Plan Run() {
     StatusOr<PipelineSpec> spec = ParsePipelineSpec(in_.pipeline.value("spec", json()));
-    if (!spec.ok()) return Rejected(spec.status());
+    if (!spec.ok()) return Rejected(spec.status(), nullptr);
     StatusOr<Dag> dag = BuildDag(*spec);
-    if (!dag.ok()) return Rejected(dag.status());
+    if (!dag.ok()) return Rejected(dag.status(), &*spec);
     spec_ = &*spec;
     dag_ = &*dag;
 
@@ -111,6 +111,7 @@ class Planner {
     StartReadyStages();
     Finish();
     CollectPods();
+    plan_.spec = std::move(*spec);
     return std::move(plan_);
   }
 
@@ -294,6 +295,7 @@ class Planner {
     }
     Event(false, "StageStarted",
           "stage " + name + " attempt " + std::to_string(st.attempt) + ": created pod " + pod);
+    plan_.events.back().pod = pod;
     plan_.create.push_back(std::move(create));
   }
 
@@ -520,8 +522,9 @@ class Planner {
     }
   }
 
-  // The spec cannot run: say why, start nothing.
-  Plan Rejected(const Status& error) {
+  // The spec cannot run: say why, start nothing. `parsed` is the spec when it parsed (the graph
+  // was what failed), for its TTL.
+  Plan Rejected(const Status& error, const PipelineSpec* parsed) {
     json status = old_status_;
     const std::string& why = error.message();
     size_t stages = 0;
@@ -557,8 +560,8 @@ class Planner {
     plan_.status = std::move(status);
     pipeline_phase_ = "Failed";
     // TTL still applies to a rejected pipeline (it has finished), when the spec says so.
-    if (StatusOr<PipelineSpec> parsed = ParsePipelineSpec(spec); parsed.ok()) {
-      spec_ = &*parsed;
+    if (parsed != nullptr) {
+      spec_ = parsed;
       Ttl();
       spec_ = nullptr;
     }

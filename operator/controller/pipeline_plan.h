@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "operator/api/pipeline.h"
 
 namespace aidi::op {
 
@@ -58,6 +59,7 @@ struct PlannedEvent {
   bool warning = false;
   std::string reason;  // CamelCase: StageStarted, StageSucceeded, StageRetrying, ...
   std::string message;
+  std::string pod;  // StageStarted: the pod the event announces
 };
 
 struct Plan {
@@ -72,6 +74,8 @@ struct Plan {
   std::vector<PlannedEvent> events;        // to record once the status is written
   std::optional<Clock::WallTime> wake_at;  // earliest time-driven change: retry, timeout, TTL
   bool delete_pipeline = false;            // ttlSecondsAfterFinished has passed
+  // The spec as parsed; set unless it was rejected (the pod builder needs it for `create`).
+  std::optional<PipelineSpec> spec;
 };
 
 struct PlanInput {

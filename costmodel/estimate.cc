@@ -63,7 +63,8 @@ SiteTerms TermsFor(const Demand& d, const CleanDemand& c, std::string_view site_
 
 // The per-node work shared by EstimateAll and EstimateOne.
 NodeEstimate EstimateNode(const Demand& d, const CleanDemand& c, const NodeOffer& node,
-                          const Site* site, const SiteTerms& terms, const ThroughputTable& table) {
+                          int free_gpus, const Site* site, const SiteTerms& terms,
+                          const ThroughputTable& table) {
   NodeEstimate e;
   e.latency_ms = site ? Clean(site->link.latency_ms) : 0;
   e.transfer_seconds = terms.transfer.seconds;
@@ -108,7 +109,7 @@ NodeEstimate EstimateNode(const Demand& d, const CleanDemand& c, const NodeOffer
   } else if (c.gpus > 0 && c.gpu_memory_gib > 0 && node.gpu_memory_gib > 0 &&
              node.gpu_memory_gib < c.gpu_memory_gib * kGpuMemorySlack) {
     e.reason = FilterReason::kGpuMemoryTooSmall;
-  } else if (c.gpus > 0 && c.gpus > node.free_gpus) {
+  } else if (c.gpus > 0 && c.gpus > free_gpus) {
     e.reason = FilterReason::kGpusBusy;
   }
   return e;
@@ -122,6 +123,36 @@ void AppendJoined(std::string& out, const std::vector<std::string>& names) {
 }
 
 std::string Gpus(int n) { return std::to_string(n) + (n == 1 ? " GPU" : " GPUs"); }
+
+// EstimateAll's loop over any sequence of nodes: `at(i)` gives node i's offer, free GPUs and
+// site hint.
+template <typename At>
+void EstimateEach(const Demand& demand, size_t count, const SiteDirectory& sites,
+                  const ThroughputTable& table, At at, std::vector<NodeEstimate>* out) {
+  const CleanDemand c = Repair(demand);
+  const Site* input_site = sites.Find(demand.input_site);
+  std::span<const Site> known = sites.sites();
+
+  // One entry per known site; nodes whose site is unknown (or empty) take the slow path.
+  std::vector<SiteTerms> terms(known.size());
+  for (size_t i = 0; i < known.size(); ++i) {
+    terms[i] = TermsFor(demand, c, known[i].name, &known[i], input_site);
+  }
+
+  out->clear();
+  out->reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto [node, free_gpus, hint] = at(i);
+    const Site* site = sites.Find(node->site, hint);
+    if (site != nullptr) {
+      size_t index = static_cast<size_t>(site - known.data());
+      out->push_back(EstimateNode(demand, c, *node, free_gpus, site, terms[index], table));
+    } else {
+      SiteTerms unknown = TermsFor(demand, c, node->site, nullptr, input_site);
+      out->push_back(EstimateNode(demand, c, *node, free_gpus, nullptr, unknown, table));
+    }
+  }
+}
 
 }  // namespace
 
@@ -173,35 +204,25 @@ Transfer PlanTransfer(double bytes, const Link* from, const Link* to) {
 
 void Estimator::EstimateAll(const Demand& demand, std::span<const NodeOffer> nodes,
                             std::vector<NodeEstimate>* out) const {
-  const CleanDemand c = Repair(demand);
-  const Site* input_site = sites_.Find(demand.input_site);
-  std::span<const Site> known = sites_.sites();
+  EstimateEach(
+      demand, nodes.size(), sites_, throughput_,
+      [&](size_t i) {
+        return OfferRef{&nodes[i], nodes[i].free_gpus, -1};
+      },
+      out);
+}
 
-  // One entry per known site; nodes whose site is unknown (or empty) take the slow path.
-  std::vector<SiteTerms> terms(known.size());
-  for (size_t i = 0; i < known.size(); ++i) {
-    terms[i] = TermsFor(demand, c, known[i].name, &known[i], input_site);
-  }
-
-  out->clear();
-  out->reserve(nodes.size());
-  for (const NodeOffer& node : nodes) {
-    const Site* site = sites_.Find(node.site);
-    if (site != nullptr) {
-      size_t index = static_cast<size_t>(site - known.data());
-      out->push_back(EstimateNode(demand, c, node, site, terms[index], throughput_));
-    } else {
-      SiteTerms unknown = TermsFor(demand, c, node.site, nullptr, input_site);
-      out->push_back(EstimateNode(demand, c, node, nullptr, unknown, throughput_));
-    }
-  }
+void Estimator::EstimateAll(const Demand& demand, std::span<const OfferRef> nodes,
+                            std::vector<NodeEstimate>* out) const {
+  EstimateEach(
+      demand, nodes.size(), sites_, throughput_, [&](size_t i) { return nodes[i]; }, out);
 }
 
 NodeEstimate Estimator::EstimateOne(const Demand& demand, const NodeOffer& node) const {
   const CleanDemand c = Repair(demand);
   const Site* site = sites_.Find(node.site);
   SiteTerms terms = TermsFor(demand, c, node.site, site, sites_.Find(demand.input_site));
-  return EstimateNode(demand, c, node, site, terms, throughput_);
+  return EstimateNode(demand, c, node, node.free_gpus, site, terms, throughput_);
 }
 
 std::string FilterMessage(const NodeEstimate& e, const NodeOffer& node, const Demand& d) {

@@ -98,6 +98,17 @@ struct Transfer {
 // limit; no limiting link at all means the bytes move instantly and only latency counts.
 Transfer PlanTransfer(double bytes, const Link* from, const Link* to);
 
+// A candidate as a caller's cache holds it (the scheduler extender's node cache): the offer
+// stays where it is, so estimating thousands of nodes per request copies no strings.
+// `free_gpus` stands in for offer->free_gpus (the caller subtracts its reservations per
+// request); `site_hint` is offer->site's SiteDirectory::IndexOf as the caller last saw it (any
+// value is safe: a wrong hint costs a search).
+struct OfferRef {
+  const NodeOffer* offer = nullptr;  // never null
+  int free_gpus = 0;
+  int site_hint = -1;
+};
+
 class Estimator {
  public:
   // `sites` and `throughput` must outlive the Estimator.
@@ -109,6 +120,9 @@ class Estimator {
 
   // out->at(i) estimates nodes[i]; out is resized to nodes.size() (its capacity is reused).
   void EstimateAll(const Demand& demand, std::span<const NodeOffer> nodes,
+                   std::vector<NodeEstimate>* out) const;
+  // The same over offers kept elsewhere; equal results for equal offers.
+  void EstimateAll(const Demand& demand, std::span<const OfferRef> nodes,
                    std::vector<NodeEstimate>* out) const;
 
   // One node (convenient for tests and the explain path; EstimateAll is the fast path).

@@ -397,8 +397,47 @@ TEST_F(EstimateTest, EstimateAllMatchesEstimateOneAndReusesTheVector) {
   estimator_.EstimateAll(d, std::span(nodes).first(3), &out);
   EXPECT_EQ(out.size(), 3u);
   EXPECT_EQ(out.data(), data);  // no reallocation
-  estimator_.EstimateAll(d, {}, &out);
+  estimator_.EstimateAll(d, std::span<const NodeOffer>{}, &out);
   EXPECT_TRUE(out.empty());
+}
+
+TEST_F(EstimateTest, OfferRefsEstimateAsCopiesWithTheirFreeGpusAndAnyHint) {
+  Demand d = OneGpu();
+  d.gpus = 2;
+  d.input_bytes = 5'000'000'000;
+  d.input_site = "edge-munich";
+  std::vector<NodeOffer> nodes = {
+      MakeNode("h1", "cloud-fra", kH100, 8, 8), MakeNode("m1", "edge-munich", kL4, 4, 4),
+      MakeNode("g1", "ghost", kA100, 4, 4), MakeNode("s1", "", kA100, 4, 4)};
+  // The refs say fewer GPUs are free than the offers do, and carry right, stale and absent hints.
+  const int free_now[] = {1, 4, 2, 0};
+  const int hints[] = {-1, 7, 0, 99};
+  std::vector<OfferRef> refs;
+  std::vector<NodeOffer> copies = nodes;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    refs.push_back({&nodes[i], free_now[i], hints[i]});
+    copies[i].free_gpus = free_now[i];
+  }
+  refs[1].site_hint = sites_.IndexOf("edge-munich");
+  ASSERT_GE(refs[1].site_hint, 0);
+  refs[0].site_hint = refs[1].site_hint;  // wrong site: must fall back to the search
+
+  std::vector<NodeEstimate> by_ref;
+  std::vector<NodeEstimate> by_copy;
+  estimator_.EstimateAll(d, refs, &by_ref);
+  estimator_.EstimateAll(d, copies, &by_copy);
+  ASSERT_EQ(by_ref.size(), by_copy.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    EXPECT_EQ(by_ref[i].reason, by_copy[i].reason) << nodes[i].name;
+    EXPECT_DOUBLE_EQ(by_ref[i].transfer_seconds, by_copy[i].transfer_seconds) << nodes[i].name;
+    EXPECT_DOUBLE_EQ(by_ref[i].money, by_copy[i].money) << nodes[i].name;
+    EXPECT_DOUBLE_EQ(by_ref[i].latency_ms, by_copy[i].latency_ms) << nodes[i].name;
+  }
+  EXPECT_EQ(by_ref[0].reason, FilterReason::kGpusBusy);  // 1 free of 8: the ref's count rules
+  EXPECT_TRUE(by_ref[1].feasible());
+  EXPECT_EQ(by_ref[3].reason, FilterReason::kGpusBusy);
+  EXPECT_EQ(sites_.IndexOf("no-such-site"), -1);
+  EXPECT_EQ(sites_.Find("edge-munich", 12345), sites_.Find("edge-munich"));
 }
 
 }  // namespace

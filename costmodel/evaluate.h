@@ -23,5 +23,8 @@ namespace aidi::costmodel {
 // out->at(i) is nodes[i]'s estimate, cost and score; returns Best(*out).
 std::optional<size_t> Evaluate(const Estimator& estimator, const Demand& demand,
                                std::span<const NodeOffer> nodes, std::vector<NodeEstimate>* out);
+// The same over offers kept elsewhere (see OfferRef).
+std::optional<size_t> Evaluate(const Estimator& estimator, const Demand& demand,
+                               std::span<const OfferRef> nodes, std::vector<NodeEstimate>* out);
 
 }  // namespace aidi::costmodel

@@ -184,7 +184,7 @@ TEST(EvaluateTest, EstimatesScoresAndPicks) {
   // MinCost: the H100 costs 4.5 × 4 h = $18, the L4 0.8 × 33.3 h = $26.7: still the H100.
   d.objective = Objective::kMinCost;
   EXPECT_EQ(Evaluate(estimator, d, nodes, &out), 1u);
-  EXPECT_EQ(Evaluate(estimator, d, {}, &out), std::nullopt);
+  EXPECT_EQ(Evaluate(estimator, d, std::span<const NodeOffer>{}, &out), std::nullopt);
 }
 
 }  // namespace

@@ -20,4 +20,16 @@ const Site* SiteDirectory::Find(std::string_view name) const {
   return nullptr;
 }
 
+const Site* SiteDirectory::Find(std::string_view name, int hint) const {
+  if (hint >= 0 && static_cast<size_t>(hint) < sites_.size() && sites_[hint].name == name) {
+    return &sites_[hint];
+  }
+  return Find(name);
+}
+
+int SiteDirectory::IndexOf(std::string_view name) const {
+  const Site* site = Find(name);
+  return site == nullptr ? -1 : static_cast<int>(site - sites_.data());
+}
+
 }  // namespace aidi::costmodel

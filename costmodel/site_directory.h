@@ -24,6 +24,12 @@ class SiteDirectory {
 
   // The site called `name`, or nullptr. Binary search; allocates nothing.
   const Site* Find(std::string_view name) const;
+  // The same, trying sites()[hint] first: a caller that remembers where a name was found
+  // (IndexOf) pays one comparison instead of a search. Any hint is safe; a stale one costs the
+  // search.
+  const Site* Find(std::string_view name, int hint) const;
+  // The index of `name` in sites(), or -1.
+  int IndexOf(std::string_view name) const;
 
   // Sorted by name.
   std::span<const Site> sites() const { return sites_; }

@@ -23,16 +23,10 @@ constexpr char kNotCached[] = "node is not in the aidi extender's node cache yet
 // Per-thread buffers reused across requests (their strings keep their capacity), so a request
 // allocates little beyond its answer. HttpServer runs each connection on its own thread.
 struct Scratch {
-  std::vector<costmodel::NodeOffer> offers;  // only the first `count` are this request's
-  std::size_t count = 0;
-  std::vector<std::size_t> slots;  // offers[i] is candidate slots[i]
-  std::vector<costmodel::NodeEstimate> estimates;
-
-  std::span<const costmodel::NodeOffer> view() const { return {offers.data(), count}; }
-  costmodel::NodeOffer& Next() {
-    if (count == offers.size()) offers.emplace_back();
-    return offers[count++];
-  }
+  std::vector<costmodel::NodeOffer> request_offers;  // the Nodes form: offers from the request
+  std::vector<costmodel::OfferRef> refs;             // the candidates the cache knows
+  std::vector<std::size_t> slots;                    // refs[i] is candidate slots[i]
+  std::vector<costmodel::NodeEstimate> estimates;    // estimates[i] is refs[i]'s
 };
 
 Scratch& ThreadScratch() {
@@ -48,14 +42,16 @@ std::size_t CandidateCount(const ExtenderArgs& args) {
   return args.node_names ? args.node_names->size() : args.nodes ? args.nodes->size() : 0;
 }
 
-void SetFree(costmodel::NodeOffer* offer, std::int64_t used, const GpuLedger::ReservedMap& rsv) {
-  std::int64_t reserved = 0;
-  if (!rsv.empty()) {
-    auto it = rsv.find(offer->name);
-    if (it != rsv.end()) reserved = it->second;
+// GPUs free on a node now: its total less those held by pods and reserved by recent binds.
+int FreeGpus(const costmodel::NodeOffer& offer, std::int64_t used,
+             const GpuLedger::ReservedMap& reserved) {
+  std::int64_t held = used;
+  if (!reserved.empty()) {
+    auto it = reserved.find(offer.name);
+    if (it != reserved.end()) held += it->second;
   }
-  offer->free_gpus = static_cast<int>(
-      std::max<std::int64_t>(0, static_cast<std::int64_t>(offer->total_gpus) - used - reserved));
+  return static_cast<int>(
+      std::max<std::int64_t>(0, static_cast<std::int64_t>(offer.total_gpus) - held));
 }
 
 double Finite(double v) { return std::isfinite(v) ? v : 0; }
@@ -166,58 +162,57 @@ const std::vector<const NodeCache::NodeEntry*>& Resolve(const NodeCache::Reader&
   return m.entries;
 }
 
-// Copies the candidates the cache knows into `s` (offers with free GPUs) and returns the sites
-// they were priced with.
-std::shared_ptr<const costmodel::SiteDirectory> Gather(const NodeCache& cache,
-                                                       const ExtenderArgs& args,
-                                                       const GpuLedger::ReservedMap& reserved,
-                                                       Scratch* s) {
-  s->count = 0;
+// Points s->refs at the candidates the cache knows, with their free GPUs now. The NodeNames form
+// points into the cache itself, so `reader` must outlive every use of s->refs.
+void Gather(const NodeCache::Reader& reader, const ExtenderArgs& args,
+            const GpuLedger::ReservedMap& reserved, Scratch* s) {
+  s->refs.clear();
   s->slots.clear();
-  auto reader = cache.Read();
   if (args.node_names) {
     const auto& names = *args.node_names;
     const std::vector<const NodeCache::NodeEntry*>& entries = Resolve(reader, names);
     for (std::size_t i = 0; i < names.size(); ++i) {
       const NodeCache::NodeEntry* entry = entries[i];
       if (entry == nullptr || !entry->present) continue;
-      costmodel::NodeOffer& offer = s->Next();
-      offer = entry->offer;
-      SetFree(&offer, entry->used, reserved);
+      s->refs.push_back(
+          {&entry->offer, FreeGpus(entry->offer, entry->used, reserved), entry->site_index});
       s->slots.push_back(i);
     }
   } else if (args.nodes) {
     const auto& nodes = *args.nodes;
+    s->request_offers.resize(nodes.size());  // not resized again below: the refs stay valid
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-      costmodel::NodeOffer& offer = s->Next();
+      costmodel::NodeOffer& offer = s->request_offers[i];
       offer = reader.OfferFor(nodes[i]);
-      SetFree(&offer, reader.UsedOn(nodes[i].name), reserved);
+      s->refs.push_back({&offer, FreeGpus(offer, reader.UsedOn(nodes[i].name), reserved), -1});
       s->slots.push_back(i);
     }
   }
-  return reader.sites();
 }
 
 // Filter reasons repeat across nodes of one request (every L4 node "is not" the H100 a stage
 // wants): a message is built once per distinct combination of the fields it reads.
 class FilterMessages {
  public:
-  const std::string& For(const costmodel::NodeEstimate& e, const costmodel::NodeOffer& node,
+  const std::string& For(const costmodel::NodeEstimate& e, const costmodel::OfferRef& ref,
                          const costmodel::Demand& demand) {
+    const costmodel::NodeOffer& node = *ref.offer;
     if (e.reason == costmodel::FilterReason::kMaintenance && node.maintenance) {
       scratch_ = costmodel::FilterMessage(e, node, demand);  // names the node: not shared
       return scratch_;
     }
     for (const Entry& m : memo_) {
       if (m.reason == e.reason && m.site == node.site && m.gpu_model == node.gpu_model &&
-          m.total_gpus == node.total_gpus && m.free_gpus == node.free_gpus &&
+          m.total_gpus == node.total_gpus && m.free_gpus == ref.free_gpus &&
           m.gpu_memory_gib == node.gpu_memory_gib && m.latency_ms == e.latency_ms) {
         return m.message;
       }
     }
     if (memo_.size() >= kMaxEntries) memo_.clear();
-    memo_.push_back({e.reason, node.site, node.gpu_model, node.total_gpus, node.free_gpus,
-                     node.gpu_memory_gib, e.latency_ms, costmodel::FilterMessage(e, node, demand)});
+    costmodel::NodeOffer now = node;  // once per distinct message: its free GPUs as of now
+    now.free_gpus = ref.free_gpus;
+    memo_.push_back({e.reason, node.site, node.gpu_model, node.total_gpus, ref.free_gpus,
+                     node.gpu_memory_gib, e.latency_ms, costmodel::FilterMessage(e, now, demand)});
     return memo_.back().message;
   }
 
@@ -250,11 +245,13 @@ ExtenderFilterResult Handlers::Filter(const ExtenderArgs& args) const {
     return result;
   }
   Scratch& s = ThreadScratch();
-  auto sites = Gather(*cache_, args, ledger_->ReservedByNode(), &s);
-  costmodel::Estimator estimator(*sites, throughput_);
-  costmodel::Evaluate(estimator, *demand, s.view(), &s.estimates);
+  const GpuLedger::ReservedMap reserved = ledger_->ReservedByNode();
+  auto reader = cache_->Read();
+  Gather(reader, args, reserved, &s);
+  costmodel::Estimator estimator(*reader.sites(), throughput_);
+  costmodel::Evaluate(estimator, *demand, s.refs, &s.estimates);
 
-  result.passed.reserve(s.count);
+  result.passed.reserve(s.refs.size());
   FilterMessages messages;
   std::size_t next = 0;  // walks s.slots, which is in candidate order
   for (std::size_t i = 0; i < n; ++i) {
@@ -269,7 +266,7 @@ ExtenderFilterResult Handlers::Filter(const ExtenderArgs& args) const {
     } else {
       (costmodel::IsUnresolvable(e.reason) ? result.failed_and_unresolvable_nodes
                                            : result.failed_nodes)[name] =
-          messages.For(e, s.offers[next], *demand);
+          messages.For(e, s.refs[next], *demand);
     }
     ++next;
   }
@@ -283,9 +280,11 @@ HostPriorityList Handlers::Prioritize(const ExtenderArgs& args) const {
   auto demand = DemandOf(args.pod);
   if (!demand.ok()) return list;
   Scratch& s = ThreadScratch();
-  auto sites = Gather(*cache_, args, ledger_->ReservedByNode(), &s);
-  costmodel::Estimator estimator(*sites, throughput_);
-  costmodel::Evaluate(estimator, *demand, s.view(), &s.estimates);
+  const GpuLedger::ReservedMap reserved = ledger_->ReservedByNode();
+  auto reader = cache_->Read();
+  Gather(reader, args, reserved, &s);
+  costmodel::Estimator estimator(*reader.sites(), throughput_);
+  costmodel::Evaluate(estimator, *demand, s.refs, &s.estimates);
   for (std::size_t k = 0; k < s.slots.size(); ++k) {
     list[s.slots[k]].score =
         std::clamp<std::int64_t>(s.estimates[k].score, kMinExtenderPriority, kMaxExtenderPriority);
@@ -296,9 +295,10 @@ HostPriorityList Handlers::Prioritize(const ExtenderArgs& args) const {
 Placement Handlers::PlacementFor(const costmodel::Demand& demand, const std::string& node) const {
   Placement placement;
   placement.node = node;
-  Scratch& s = ThreadScratch();
-  s.count = 0;
-  s.slots.clear();
+  // Every node the cache knows, copied: a bind is rare next to filter and prioritize, and the
+  // explanation reads the offers after the cache's lock is released.
+  std::vector<costmodel::NodeOffer> offers;
+  std::vector<costmodel::NodeEstimate> estimates;
   std::shared_ptr<const costmodel::SiteDirectory> sites;
   std::string currency;
   std::optional<std::size_t> chosen;
@@ -308,10 +308,9 @@ Placement Handlers::PlacementFor(const costmodel::Demand& demand, const std::str
     sites = reader.sites();
     currency = reader.currency();
     reader.ForEachNode([&](const NodeCache::NodeEntry& entry) {
-      if (entry.offer.name == node) chosen = s.count;
-      costmodel::NodeOffer& offer = s.Next();
-      offer = entry.offer;
-      SetFree(&offer, entry.used, reserved);
+      if (entry.offer.name == node) chosen = offers.size();
+      costmodel::NodeOffer& offer = offers.emplace_back(entry.offer);
+      offer.free_gpus = FreeGpus(offer, entry.used, reserved);
     });
   }
   if (!chosen) {
@@ -319,9 +318,9 @@ Placement Handlers::PlacementFor(const costmodel::Demand& demand, const std::str
     return placement;
   }
   costmodel::Estimator estimator(*sites, throughput_);
-  std::optional<std::size_t> best = costmodel::Evaluate(estimator, demand, s.view(), &s.estimates);
-  const costmodel::NodeEstimate& e = s.estimates[*chosen];
-  const costmodel::NodeOffer& offer = s.offers[*chosen];
+  std::optional<std::size_t> best = costmodel::Evaluate(estimator, demand, offers, &estimates);
+  const costmodel::NodeEstimate& e = estimates[*chosen];
+  const costmodel::NodeOffer& offer = offers[*chosen];
   placement.site = offer.site;
   placement.score = e.score;
   placement.est_seconds = e.finish_seconds;
@@ -332,10 +331,10 @@ Placement Handlers::PlacementFor(const costmodel::Demand& demand, const std::str
                        costmodel::FilterMessage(e, offer, demand);
   } else if (best && *best != *chosen) {
     placement.reason = "scheduler's choice (model score " + std::to_string(e.score) +
-                       "/10); the model preferred " + s.offers[*best].name + ": " +
-                       costmodel::ExplainChoice(demand, s.view(), s.estimates, *best, currency);
+                       "/10); the model preferred " + offers[*best].name + ": " +
+                       costmodel::ExplainChoice(demand, offers, estimates, *best, currency);
   } else {
-    placement.reason = costmodel::ExplainChoice(demand, s.view(), s.estimates, *chosen, currency);
+    placement.reason = costmodel::ExplainChoice(demand, offers, estimates, *chosen, currency);
   }
   return placement;
 }

@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
   }
 
   BlockTerminationSignals();
+  extender::TuneAllocatorForRequests();
 
   auto config = kube::LoadDefault(kubeconfig);
   if (!config.ok()) {

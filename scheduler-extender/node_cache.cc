@@ -124,11 +124,13 @@ NodeCache::NodeCache(const costmodel::ThroughputTable& throughput)
 
 NodeCache::~NodeCache() { Stop(); }
 
-void NodeCache::FillFromSite(costmodel::NodeOffer* offer) const {
-  const costmodel::Site* site = sites_->Find(offer->site);
+int NodeCache::FillFromSite(costmodel::NodeOffer* offer) const {
+  const int index = sites_->IndexOf(offer->site);
+  const costmodel::Site* site = index < 0 ? nullptr : &sites_->sites()[index];
   std::optional<double> price = site ? site->GpuHourPrice(offer->gpu_model) : std::nullopt;
   // Always set: an unset price would make the model look the site up again per request.
   offer->price_per_gpu_hour = price.value_or(0.0);
+  return index;
 }
 
 void NodeCache::ApplyNode(const json& node) {
@@ -151,11 +153,12 @@ void NodeCache::ApplyNode(const json& node) {
                 StringField(labels, kGpuMemoryLabel), total,
                 cordon.is_boolean() && cordon.get<bool>(), throughput_);
   std::unique_lock lock(mu_);
-  FillFromSite(&offer);
+  const int site_index = FillFromSite(&offer);
   const std::size_t before = nodes_.size();
   NodeEntry& entry = nodes_[name];
   if (nodes_.size() != before) ++generation_;
   entry.offer = std::move(offer);
+  entry.site_index = site_index;
   entry.present = true;
 }
 
@@ -230,7 +233,7 @@ void NodeCache::RebuildSites() {
   for (const auto& [name, site] : site_objects_) sites.push_back(site);
   sites_ = std::make_shared<costmodel::SiteDirectory>(std::move(sites));
   for (auto& [name, entry] : nodes_) {
-    if (entry.present) FillFromSite(&entry.offer);
+    if (entry.present) entry.site_index = FillFromSite(&entry.offer);
   }
 }
 

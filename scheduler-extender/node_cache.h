@@ -109,10 +109,11 @@ class NodeCache {
     costmodel::NodeOffer offer;  // free_gpus not filled: total_gpus − used − reservations
     std::int64_t used = 0;       // GPUs held by bound, non-terminated pods
     bool present = false;        // false: only pods name the node (not in the node cache)
+    int site_index = -1;         // offer.site in the current SiteDirectory (-1: unknown)
   };
 
   // A consistent view for one request: holds the cache's shared lock until destroyed, so keep
-  // it short (copy out what you need, evaluate after).
+  // it to one request's evaluation (writers wait for it).
   class Reader {
    public:
     // The node, or nullptr when the cache does not know it.
@@ -156,8 +157,9 @@ class NodeCache {
   };
   struct Watch;
 
-  // Fills the site-derived fields of an offer (price, maintenance is the node's own).
-  void FillFromSite(costmodel::NodeOffer* offer) const;
+  // Fills the site-derived fields of an offer (price, maintenance is the node's own); returns
+  // the site's index in sites_ (-1: unknown).
+  int FillFromSite(costmodel::NodeOffer* offer) const;
   void NotifyPod(const std::string& uid) const;
   void RebuildSites();  // under mu_ (exclusive)
 

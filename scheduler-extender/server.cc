@@ -1,5 +1,7 @@
 #include "scheduler-extender/server.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <exception>
 #include <string_view>
@@ -13,6 +15,14 @@
 #include "base/log.h"
 
 namespace aidi::extender {
+
+void TuneAllocatorForRequests() {
+  constexpr int kKeep = 64 * 1024 * 1024;  // above kMaxBodyBytes: a request never maps memory
+  static_assert(kKeep > static_cast<long long>(kMaxBodyBytes));
+  mallopt(M_MMAP_THRESHOLD, kKeep);  // a fixed threshold also turns off the adaptive one
+  mallopt(M_TRIM_THRESHOLD, kKeep);
+}
+
 namespace {
 
 constexpr char kJson[] = "application/json";

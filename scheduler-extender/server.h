@@ -40,6 +40,13 @@ namespace aidi::extender {
 // runs to several MiB.
 inline constexpr std::size_t kMaxBodyBytes = 32 * 1024 * 1024;
 
+// Tells glibc's allocator to keep request-sized blocks in the process: without it, every
+// buffer over its (adaptive) mmap threshold, such as a 5,000-name list or answer, is mapped and
+// unmapped per request and its pages fault in again each time, which costs more than the work
+// at thousands of nodes. Freed memory is kept up to 64 MiB per arena (RSS stays near its peak).
+// Call once at start, before serving.
+void TuneAllocatorForRequests();
+
 class ExtenderServer {
  public:
   struct Response {

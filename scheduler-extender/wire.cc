@@ -1,5 +1,7 @@
 #include "scheduler-extender/wire.h"
 
+#include <array>
+#include <charconv>
 #include <cstddef>
 #include <string>
 #include <unordered_map>
@@ -32,7 +34,10 @@ bool FieldIs(std::string_view key, std::string_view name) {
 // Every method returns false after recording the first error; callers return at once.
 class Decoder {
  public:
-  Decoder(std::string_view text, const char* root) : r_(text) { path_.push_back({root, 0}); }
+  Decoder(std::string_view text, const char* root) : r_(text) {
+    path_.reserve(16);  // deeper than ExtenderArgs nests: no growth while decoding
+    path_.push_back({root, 0});
+  }
 
   // A path segment while in scope: a field name, or an array index when `name` is null.
   class Scope {
@@ -508,20 +513,47 @@ void AppendStringList(const std::vector<std::string>& list, std::string* out) {
   out->push_back('[');
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (i > 0) out->push_back(',');
-    *out += GoJsonQuote(list[i]);
+    AppendGoJsonQuoted(list[i], out);
   }
   out->push_back(']');
+}
+
+// The first of `passed` that is not one of `candidates`, or nullptr. Handlers pass nodes in
+// candidate order, which one merge-like walk checks; any other order takes a hash set.
+const std::string* NotACandidate(const std::vector<std::string>& passed,
+                                 const std::vector<std::string>& candidates) {
+  std::size_t c = 0;
+  std::size_t p = 0;
+  for (; p < passed.size(); ++p, ++c) {
+    while (c < candidates.size() && candidates[c] != passed[p]) ++c;
+    if (c == candidates.size()) break;
+  }
+  if (p == passed.size()) return nullptr;
+  const std::unordered_set<std::string_view> set(candidates.begin(), candidates.end());
+  for (const std::string& name : passed) {
+    if (!set.contains(name)) return &name;
+  }
+  return nullptr;
 }
 
 void AppendFailedNodes(const FailedNodesMap& map, std::string* out) {
   out->push_back('{');
   bool first = true;
+  // Reasons repeat from node to node (every L4 node "is not" the H100 a stage wants): each run
+  // of equal reasons is escaped once.
+  const std::string* last_reason = nullptr;
+  std::string quoted_reason;
   for (const auto& [node, reason] : map) {  // std::map: sorted by bytes, as Go sorts map keys
     if (!first) out->push_back(',');
     first = false;
-    *out += GoJsonQuote(node);
+    AppendGoJsonQuoted(node, out);
     out->push_back(':');
-    *out += GoJsonQuote(reason);
+    if (last_reason == nullptr || *last_reason != reason) {
+      quoted_reason.clear();
+      AppendGoJsonQuoted(reason, &quoted_reason);
+      last_reason = &reason;
+    }
+    *out += quoted_reason;
   }
   out->push_back('}');
 }
@@ -573,13 +605,9 @@ StatusOr<std::string> EncodeFilterResult(const ExtenderFilterResult& result,
     }
     out += "]},\"NodeNames\":null";
   } else {
-    const std::unordered_set<std::string_view> candidates(request.node_names->begin(),
-                                                          request.node_names->end());
-    for (const std::string& name : result.passed) {
-      if (!candidates.contains(name)) {
-        return Status::Internal("ExtenderFilterResult: node " + GoJsonQuote(name) +
-                                " was not a candidate");
-      }
+    if (const std::string* stranger = NotACandidate(result.passed, *request.node_names)) {
+      return Status::Internal("ExtenderFilterResult: node " + GoJsonQuote(*stranger) +
+                              " was not a candidate");
     }
     out += "null,\"NodeNames\":";
     AppendStringList(result.passed, &out);
@@ -605,9 +633,11 @@ std::string EncodeHostPriorityList(const HostPriorityList& list) {
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (i > 0) out.push_back(',');
     out += "{\"Host\":";
-    out += GoJsonQuote(list[i].host);
+    AppendGoJsonQuoted(list[i].host, &out);
     out += ",\"Score\":";
-    out += std::to_string(list[i].score);
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, list[i].score);
+    out.append(digits, end);
     out.push_back('}');
   }
   out.push_back(']');
@@ -622,22 +652,27 @@ std::string EncodeErrorBody(std::string_view message) {
   return "{\"Error\":" + GoJsonQuote(message) + "}";
 }
 
-std::string GoJsonQuote(std::string_view s) {
+void AppendGoJsonQuoted(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('"');
+  // Bytes Go's encoder copies as they are: printable ASCII but " \\ < > &.
+  static constexpr auto kPlain = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0x20; c < 0x80; ++c) plain[c] = true;
+    for (unsigned char c : {'"', '\\', '<', '>', '&'}) plain[c] = false;
+    return plain;
+  }();
+  out->reserve(out->size() + s.size() + 2);
+  out->push_back('"');
   for (std::size_t i = 0; i < s.size();) {
     // Fast path: a run of printable ASCII that needs no escape is copied in one go (node names
     // and reasons are all such runs).
     std::size_t run = i;
     while (run < s.size()) {
-      const auto r = static_cast<unsigned char>(s[run]);
-      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&') break;
+      if (!kPlain[static_cast<unsigned char>(s[run])]) break;
       ++run;
     }
     if (run > i) {
-      out.append(s.data() + i, run - i);
+      out->append(s.data() + i, run - i);
       i = run;
       continue;
     }
@@ -645,53 +680,58 @@ std::string GoJsonQuote(std::string_view s) {
     if (c < 0x80) {
       ++i;
       if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
-        out.push_back(static_cast<char>(c));
+        out->push_back(static_cast<char>(c));
         continue;
       }
       switch (c) {
         case '"':
-          out += "\\\"";
+          *out += "\\\"";
           break;
         case '\\':
-          out += "\\\\";
+          *out += "\\\\";
           break;
         case '\b':
-          out += "\\b";
+          *out += "\\b";
           break;
         case '\f':
-          out += "\\f";
+          *out += "\\f";
           break;
         case '\n':
-          out += "\\n";
+          *out += "\\n";
           break;
         case '\r':
-          out += "\\r";
+          *out += "\\r";
           break;
         case '\t':
-          out += "\\t";
+          *out += "\\t";
           break;
         default:  // other control characters, and the HTML-sensitive < > &
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
+          *out += "\\u00";
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xF]);
       }
       continue;
     }
     const std::size_t len = Utf8SequenceLength(s, i);
     if (len == 0) {
-      out += "\\ufffd";  // Go replaces each invalid byte
+      *out += "\\ufffd";  // Go replaces each invalid byte
       ++i;
       continue;
     }
     if (len == 3 && c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
         (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8) {
-      out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
+      *out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
     } else {
-      out.append(s.substr(i, len));
+      out->append(s.substr(i, len));
     }
     i += len;
   }
-  out.push_back('"');
+  out->push_back('"');
+}
+
+std::string GoJsonQuote(std::string_view s) {
+  std::string out;
+  AppendGoJsonQuoted(s, &out);
   return out;
 }
 

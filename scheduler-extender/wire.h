@@ -210,5 +210,7 @@ std::string EncodeErrorBody(std::string_view message);
 
 // `s` as a JSON string literal (quotes included), escaped as Go's json.Marshal escapes it.
 std::string GoJsonQuote(std::string_view s);
+// The same, appended to `out`.
+void AppendGoJsonQuoted(std::string_view s, std::string* out);
 
 }  // namespace aidi::extender

@@ -480,6 +480,31 @@ TEST(EncodeFilterResultTest, OnlyCandidatesMayPass) {
   auto request = DecodeExtenderArgs(NodesArgs(1));
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(EncodeFilterResult(result, *request).status().code(), StatusCode::kInternal);
+
+  // Candidate order is the fast check; any other order of true candidates passes too, and a
+  // stranger after them is still caught.
+  result.passed = {"c", "a"};
+  auto reordered = EncodeFilterResult(result, NamesRequest({"a", "b", "c"}));
+  ASSERT_TRUE(reordered.ok()) << reordered.status().message();
+  EXPECT_NE(reordered->find(R"("NodeNames":["c","a"])"), std::string::npos);
+  result.passed = {"a", "c", "d"};
+  EXPECT_EQ(EncodeFilterResult(result, NamesRequest({"a", "b", "c"})).status().message(),
+            R"(ExtenderFilterResult: node "d" was not a candidate)");
+}
+
+TEST(EncodeFilterResultTest, RepeatedReasonsAreEscapedEachTime) {
+  ExtenderFilterResult result;
+  result.failed_nodes = {{"a", "GPU <model> \"x\""},
+                         {"b", "GPU <model> \"x\""},
+                         {"c", "other"},
+                         {"d", "GPU <model> \"x\""}};
+  auto encoded = EncodeFilterResult(result, NamesRequest({"a", "b", "c", "d"}));
+  ASSERT_TRUE(encoded.ok());
+  const std::string quoted = R"("GPU \u003cmodel\u003e \"x\"")";
+  EXPECT_NE(encoded->find(R"("a":)" + quoted + R"(,"b":)" + quoted + R"(,"c":"other","d":)" +
+                          quoted + "}"),
+            std::string::npos)
+      << *encoded;
 }
 
 TEST(EncodeFilterResultTest, ErrorAnswer) {

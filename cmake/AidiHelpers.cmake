@@ -1,14 +1,17 @@
 # Shared build settings as private interface targets: never forced on an embedder.
 
 add_library(aidi_warnings INTERFACE)
-target_compile_options(aidi_warnings INTERFACE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+# C++ only: nvcc takes its own flags (a .cu file in an aidi library gets none of these).
+target_compile_options(aidi_warnings INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wno-missing-field-initializers>)
 if(AIDI_WERROR)
-  target_compile_options(aidi_warnings INTERFACE -Werror)
+  target_compile_options(aidi_warnings INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
 endif()
 
 add_library(aidi_sanitizers INTERFACE)
 if(AIDI_SANITIZE)
-  target_compile_options(aidi_sanitizers INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
+  target_compile_options(aidi_sanitizers INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined -fno-omit-frame-pointer>)
   target_link_options(aidi_sanitizers INTERFACE -fsanitize=address,undefined)
 endif()
 

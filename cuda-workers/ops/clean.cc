@@ -1,0 +1,128 @@
+// clean: drop rows with nulls, then fill nulls, then drop duplicate rows (the first occurrence
+// in input order stays, and rows keep their order). CPU only: it is a scan and a hash, at
+// DuckDB's I/O speed.
+#include "cuda-workers/ops/op.h"
+#include "cuda-workers/ops/sql_util.h"
+
+namespace aidi::worker {
+namespace {
+
+// The SQL literal of `value` for a column of `column.sql_type`, or an error naming `p`.
+StatusOr<std::string> FillLiteral(const InputColumn& column, const Params& p) {
+  const Json& v = p.json();
+  const auto type = column.type;
+  if (type == expr::Type::kInt64 || type == expr::Type::kDouble) {
+    if (!v.is_number()) {
+      return p.Error("column '" + column.name + "' is " + column.sql_type + ": give a number");
+    }
+    if (type == expr::Type::kInt64 && !v.is_number_integer()) {
+      return p.Error("column '" + column.name + "' is " + column.sql_type + ": give an integer");
+    }
+    std::string text = v.is_number_integer() ? v.dump() : SqlDouble(v.get<double>());
+    return "CAST(" + text + " AS " + column.sql_type + ")";
+  }
+  if (type == expr::Type::kBool) {
+    if (!v.is_boolean()) return p.Error("column '" + column.name + "' is BOOLEAN: give true or false");
+    return std::string(v.get<bool>() ? "true" : "false");
+  }
+  if (!v.is_string()) {
+    return p.Error("column '" + column.name + "' is " + column.sql_type + ": give a string");
+  }
+  return "CAST(" + QuoteString(v.get<std::string>()) + " AS " + column.sql_type + ")";
+}
+
+}  // namespace
+
+StatusOr<OpOutcome> RunClean(OpContext& ctx) {
+  Params params = ctx.params();
+  if (Status s = params.ExpectKeys({"dropNull", "fillNull", "dedupe"}); !s.ok()) return s;
+  if (auto gpu = ctx.UseGpu(false, std::nullopt); !gpu.ok()) return gpu.status();
+  auto input = ctx.OpenInput();
+  if (!input.ok()) return input.status();
+  std::vector<std::string> all;
+  for (const InputColumn& c : input->columns()) all.push_back(c.name);
+
+  // dropNull: a list of columns, or "any" (every column).
+  std::vector<std::string> drop;
+  Params drop_p = params.At("dropNull");
+  if (drop_p.json().is_string()) {
+    if (drop_p.json().get<std::string>() != "any") {
+      return drop_p.Error("must be \"any\" or a list of columns");
+    }
+    drop = all;
+  } else {
+    auto cols = drop_p.Strings();
+    if (!cols.ok()) return cols.status();
+    for (size_t i = 0; i < cols->size(); ++i) {
+      if (auto c = input->Find((*cols)[i], drop_p.Index(i).path()); !c.ok()) return c.status();
+    }
+    drop = *cols;
+  }
+
+  // fillNull: column -> value of the column's type.
+  std::vector<std::pair<std::string, std::string>> fills;  // column -> literal
+  Params fill_p = params.At("fillNull");
+  if (!fill_p.is_null() && !fill_p.json().is_object()) {
+    return fill_p.Error("must be an object of column: value");
+  }
+  if (fill_p.json().is_object()) {
+    for (const auto& [name, unused] : fill_p.json().items()) {
+      auto c = input->Find(name, fill_p.At(name).path());
+      if (!c.ok()) return c.status();
+      auto literal = FillLiteral(**c, fill_p.At(name));
+      if (!literal.ok()) return literal.status();
+      fills.emplace_back(name, *literal);
+    }
+  }
+
+  // dedupe: a list of key columns, or true (whole rows).
+  std::vector<std::string> keys;
+  Params dedupe_p = params.At("dedupe");
+  if (dedupe_p.json().is_boolean()) {
+    if (dedupe_p.json().get<bool>()) keys = all;
+  } else {
+    auto cols = dedupe_p.Strings();
+    if (!cols.ok()) return cols.status();
+    if (!dedupe_p.is_null() && cols->empty()) return dedupe_p.Error("names no column");
+    for (size_t i = 0; i < cols->size(); ++i) {
+      if (auto c = input->Find((*cols)[i], dedupe_p.Index(i).path()); !c.ok()) return c.status();
+    }
+    keys = *cols;
+  }
+  if (drop.empty() && fills.empty() && keys.empty()) {
+    return params.Error("does nothing: give dropNull, fillNull or dedupe");
+  }
+
+  std::string sql = "SELECT *";
+  if (!fills.empty()) {
+    sql += " REPLACE (";
+    for (size_t i = 0; i < fills.size(); ++i) {
+      const std::string col = QuoteIdentifier(fills[i].first);
+      sql += (i > 0 ? ", " : "") + ("coalesce(" + col + ", " + fills[i].second + ") AS " + col);
+    }
+    sql += ")";
+  }
+  sql += " FROM " + Input();
+  if (!drop.empty()) {
+    sql += " WHERE ";
+    for (size_t i = 0; i < drop.size(); ++i) {
+      sql += (i > 0 ? " AND " : "") + QuoteIdentifier(drop[i]) + " IS NOT NULL";
+    }
+  }
+  if (!keys.empty()) {
+    // The first occurrence of each key, in input order: number the rows as read, keep each
+    // key's lowest number, and write in that order. Nulls in keys compare equal (as in
+    // pandas' drop_duplicates), which PARTITION BY does.
+    sql = "SELECT * EXCLUDE (aidi_row) FROM (SELECT *, row_number() OVER () AS aidi_row FROM (" +
+          sql + ")) QUALIFY row_number() OVER (PARTITION BY " + IdentifierList(keys) +
+          " ORDER BY aidi_row) = 1 ORDER BY aidi_row";
+  }
+  auto written = WriteRows(ctx.db(), *input, sql, ctx.request().output);
+  if (!written.ok()) return written.status();
+  OpOutcome out;
+  out.rows_in = written->rows_read;
+  out.rows_out = written->rows;
+  return out;
+}
+
+}  // namespace aidi::worker

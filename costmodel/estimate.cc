@@ -262,4 +262,27 @@ std::string FilterMessage(const NodeEstimate& e, const NodeOffer& node, const De
   return "";  // unreachable: the switch covers every enumerator
 }
 
+bool SameFilterMessage(FilterReason reason, const NodeOffer& a, int free_a, double latency_a,
+                       const NodeOffer& b, int free_b, double latency_b) {
+  switch (reason) {
+    case FilterReason::kFeasible:
+      return true;
+    case FilterReason::kMaintenance:  // a node in maintenance is named; a site is
+      return !a.maintenance && !b.maintenance && a.site == b.site;
+    case FilterReason::kSiteNotAllowed:
+      return a.site == b.site;
+    case FilterReason::kLatencyTooHigh:
+      return latency_a == latency_b;
+    case FilterReason::kGpuModelMismatch:
+      return a.gpu_model == b.gpu_model;
+    case FilterReason::kTooFewGpus:
+      return a.total_gpus == b.total_gpus;
+    case FilterReason::kGpuMemoryTooSmall:
+      return a.gpu_memory_gib == b.gpu_memory_gib;
+    case FilterReason::kGpusBusy:
+      return std::max(free_a, 0) == std::max(free_b, 0);
+  }
+  return false;  // unreachable: the switch covers every enumerator
+}
+
 }  // namespace aidi::costmodel

@@ -139,4 +139,11 @@ class Estimator {
 std::string FilterMessage(const NodeEstimate& estimate, const NodeOffer& node,
                           const Demand& demand);
 
+// Whether FilterMessage says the same for nodes a and b, both filtered for `reason` under one
+// demand: it compares only the fields that reason's message reads (the site, the link latency,
+// the GPU model, total, free GPUs or memory), so a caller can build each distinct message once
+// per request. `free_a`/`free_b` stand in for the offers' free_gpus (as OfferRef does).
+bool SameFilterMessage(FilterReason reason, const NodeOffer& a, int free_a, double latency_a,
+                       const NodeOffer& b, int free_b, double latency_b);
+
 }  // namespace aidi::costmodel

@@ -442,3 +442,69 @@ TEST_F(EstimateTest, OfferRefsEstimateAsCopiesWithTheirFreeGpusAndAnyHint) {
 
 }  // namespace
 }  // namespace aidi::costmodel
+
+namespace aidi::costmodel {
+namespace {
+
+// SameFilterMessage lets callers reuse messages: whenever it says "same", FilterMessage must
+// say the same words, for every reason and every mix of the fields it ignores.
+TEST(SameFilterMessageTest, SameMeansTheSameWords) {
+  std::vector<NodeOffer> nodes;
+  const char* sites[] = {"", "edge-a", "edge-b"};
+  const char* models[] = {"", "NVIDIA-L4", "NVIDIA-H100-80GB-HBM3"};
+  int n = 0;
+  for (const char* site : sites) {
+    for (const char* model : models) {
+      for (int total = 0; total <= 2; ++total) {
+        for (double memory : {0.0, 22.5, 80.0}) {
+          NodeOffer o = testing::MakeNode("n" + std::to_string(n++), site, model, total, total);
+          o.gpu_memory_gib = memory;
+          o.maintenance = n % 5 == 0;
+          nodes.push_back(o);
+        }
+      }
+    }
+  }
+  Demand d;
+  d.gpus = 2;
+  d.gpu_model = "NVIDIA-H100-80GB-HBM3";
+  d.gpu_memory_gib = 40;
+  d.allowed_sites = std::vector<std::string>{"edge-a"};
+  d.max_latency_ms = 20;
+  const FilterReason reasons[] = {FilterReason::kMaintenance,    FilterReason::kSiteNotAllowed,
+                                  FilterReason::kLatencyTooHigh, FilterReason::kGpuModelMismatch,
+                                  FilterReason::kTooFewGpus,     FilterReason::kGpuMemoryTooSmall,
+                                  FilterReason::kGpusBusy};
+  int same = 0;
+  for (FilterReason r : reasons) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      for (size_t j = 0; j < nodes.size(); j += 3) {
+        const int free_i = static_cast<int>(i % 3);
+        const int free_j = static_cast<int>(j % 3);
+        const double lat_i = 10.0 * static_cast<double>(i % 4);
+        const double lat_j = 10.0 * static_cast<double>(j % 4);
+        if (!SameFilterMessage(r, nodes[i], free_i, lat_i, nodes[j], free_j, lat_j)) continue;
+        ++same;
+        NodeEstimate ei;
+        ei.reason = r;
+        ei.latency_ms = lat_i;
+        NodeEstimate ej = ei;
+        ej.latency_ms = lat_j;
+        NodeOffer a = nodes[i];
+        a.free_gpus = free_i;
+        NodeOffer b = nodes[j];
+        b.free_gpus = free_j;
+        EXPECT_EQ(FilterMessage(ei, a, d), FilterMessage(ej, b, d))
+            << FilterReasonName(r) << " " << a.name << " " << b.name;
+      }
+    }
+  }
+  EXPECT_GT(same, 1000);  // it does find sharing, not only identical nodes
+  // A node in maintenance is named, so it shares with nobody, not even itself.
+  NodeOffer down = nodes[4];
+  ASSERT_TRUE(down.maintenance);
+  EXPECT_FALSE(SameFilterMessage(FilterReason::kMaintenance, down, 0, 0, down, 0, 0));
+}
+
+}  // namespace
+}  // namespace aidi::costmodel

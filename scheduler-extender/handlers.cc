@@ -191,45 +191,38 @@ void Gather(const NodeCache::Reader& reader, const ExtenderArgs& args,
 }
 
 // Filter reasons repeat across nodes of one request (every L4 node "is not" the H100 a stage
-// wants): a message is built once per distinct combination of the fields it reads.
+// wants): a message is built once per distinct wording (costmodel::SameFilterMessage).
 class FilterMessages {
  public:
   const std::string& For(const costmodel::NodeEstimate& e, const costmodel::OfferRef& ref,
                          const costmodel::Demand& demand) {
     const costmodel::NodeOffer& node = *ref.offer;
-    if (e.reason == costmodel::FilterReason::kMaintenance && node.maintenance) {
-      scratch_ = costmodel::FilterMessage(e, node, demand);  // names the node: not shared
-      return scratch_;
-    }
     for (const Entry& m : memo_) {
-      if (m.reason == e.reason && m.site == node.site && m.gpu_model == node.gpu_model &&
-          m.total_gpus == node.total_gpus && m.free_gpus == ref.free_gpus &&
-          m.gpu_memory_gib == node.gpu_memory_gib && m.latency_ms == e.latency_ms) {
+      if (m.reason == e.reason &&
+          costmodel::SameFilterMessage(e.reason, m.node, m.node.free_gpus, m.latency_ms, node,
+                                       ref.free_gpus, e.latency_ms)) {
         return m.message;
       }
     }
     if (memo_.size() >= kMaxEntries) memo_.clear();
-    costmodel::NodeOffer now = node;  // once per distinct message: its free GPUs as of now
-    now.free_gpus = ref.free_gpus;
-    memo_.push_back({e.reason, node.site, node.gpu_model, node.total_gpus, ref.free_gpus,
-                     node.gpu_memory_gib, e.latency_ms, costmodel::FilterMessage(e, now, demand)});
-    return memo_.back().message;
+    Entry& m = memo_.emplace_back();
+    m.reason = e.reason;
+    m.node = node;  // once per distinct message
+    m.node.free_gpus = ref.free_gpus;
+    m.latency_ms = e.latency_ms;
+    m.message = costmodel::FilterMessage(e, m.node, demand);
+    return m.message;
   }
 
  private:
   static constexpr std::size_t kMaxEntries = 32;
   struct Entry {
     costmodel::FilterReason reason;
-    std::string site;
-    std::string gpu_model;
-    int total_gpus;
-    int free_gpus;
-    double gpu_memory_gib;
-    double latency_ms;
+    costmodel::NodeOffer node;
+    double latency_ms = 0;
     std::string message;
   };
   std::vector<Entry> memo_;
-  std::string scratch_;
 };
 
 }  // namespace

@@ -178,9 +178,11 @@ ExtenderServer::Response ExtenderServer::Serve(const http::Request& request) {
         response = Json(200, EncodeBindingResult(error));
       }
     } else {
-      auto args = DecodeExtenderArgs(request.body);
-      if (!args.ok()) {
-        response = BadRequest(args.status());
+      // Per connection thread, reused: its NodeNames keep their capacity between requests.
+      thread_local ExtenderArgs reused;
+      ExtenderArgs* args = &reused;
+      if (Status decoded = DecodeExtenderArgs(request.body, args); !decoded.ok()) {
+        response = BadRequest(decoded);
       } else if (path == "/filter") {
         ExtenderFilterResult result = handlers_->Filter(*args);
         auto encoded = EncodeFilterResult(result, *args);

@@ -409,16 +409,24 @@ bool DecodeNodeList(Decoder& d, std::vector<ExtenderNode>* nodes) {
   });
 }
 
+// Reuses the strings already in *names (their capacity), so a server decoding request after
+// request into one ExtenderArgs allocates nothing for names it has seen lengths of before.
 bool DecodeNodeNames(Decoder& d, std::vector<std::string>* names) {
-  return d.Array([&] { names->clear(); },
-                 [&](std::size_t) {
-                   std::string& name = names->emplace_back();
-                   if (!d.String(&name)) return false;
-                   return !name.empty() || d.Fail("must be a non-empty node name");
-                 });
+  std::size_t count = 0;
+  const bool ok = d.Array([] {},
+                          [&](std::size_t) {
+                            if (count == names->size()) names->emplace_back();
+                            std::string& name = (*names)[count++];
+                            name.clear();
+                            if (!d.String(&name)) return false;
+                            return !name.empty() || d.Fail("must be a non-empty node name");
+                          });
+  names->resize(count);
+  return ok;
 }
 
-bool DecodeArgs(Decoder& d, ExtenderArgs* args) {
+// `spare`: storage for NodeNames (its capacity is reused), or null.
+bool DecodeArgs(Decoder& d, ExtenderArgs* args, std::vector<std::string>* spare = nullptr) {
   bool has_pod = false;
   const bool ok = d.Object([&](std::string_view key) {
     if (FieldIs(key, "Pod")) {
@@ -446,7 +454,10 @@ bool DecodeArgs(Decoder& d, ExtenderArgs* args) {
         args->node_names.reset();
         return d.Null();
       }
-      if (!args->node_names) args->node_names.emplace();
+      if (!args->node_names) {
+        args->node_names.emplace();
+        if (spare != nullptr) args->node_names->swap(*spare);
+      }
       return DecodeNodeNames(d, &*args->node_names);
     }
     return d.Skip();
@@ -575,6 +586,15 @@ StatusOr<ExtenderArgs> DecodeExtenderArgs(std::string_view body) {
   ExtenderArgs args;
   if (!DecodeArgs(d, &args)) return d.status();
   return args;
+}
+
+Status DecodeExtenderArgs(std::string_view body, ExtenderArgs* args) {
+  std::vector<std::string> spare;
+  if (args->node_names) spare.swap(*args->node_names);
+  *args = ExtenderArgs{};
+  Decoder d(body, "ExtenderArgs");
+  if (!DecodeArgs(d, args, &spare)) return d.status();
+  return Status::Ok();
 }
 
 StatusOr<ExtenderBindingArgs> DecodeExtenderBindingArgs(std::string_view body) {

@@ -155,6 +155,9 @@ struct ExtenderArgs {
 // malformed JSON, a value of the wrong type, a missing or null Pod, a pod without name or
 // namespace, neither NodeNames nor Nodes, or an empty node name.
 StatusOr<ExtenderArgs> DecodeExtenderArgs(std::string_view body);
+// The same into *args, reusing its NodeNames storage (a server thread decodes request after
+// request into one ExtenderArgs); *args is unspecified after a failure.
+[[nodiscard]] Status DecodeExtenderArgs(std::string_view body, ExtenderArgs* args);
 
 // extenderv1.ExtenderFilterResult, by node name: the encoder writes the form of the request.
 struct ExtenderFilterResult {

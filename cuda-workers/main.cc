@@ -30,6 +30,27 @@ void WriteTerminationLog(const std::string& path, const std::string& text) {
   out << text;
 }
 
+// The error as one line: DuckDB's messages run over several lines and end with an excerpt of
+// the generated SQL ("LINE 1: COPY (SELECT ...", then a caret line), which names nothing the
+// user wrote; it is cut, and the remaining lines are joined with spaces.
+std::string OneLine(std::string message) {
+  if (size_t excerpt = message.find("\nLINE "); excerpt != std::string::npos) {
+    message.resize(excerpt);
+  }
+  std::string out;
+  bool space = false;
+  for (char c : message) {
+    if (c == '\n' || c == '\r') {
+      space = !out.empty();
+      continue;
+    }
+    if (space && c != ' ') out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
 int ListOps(bool as_json) {
   if (as_json) {
     Json ops = Json::array();
@@ -40,8 +61,7 @@ int ListOps(bool as_json) {
     return 0;
   }
   for (const auto& op : aidi::worker::AllOps()) {
-    std::cout << op.name << "\n    " << op.summary << "\n    params: " << op.params_help
-              << "\n";
+    std::cout << op.name << "\n    " << op.summary << "\n    params: " << op.params_help << "\n";
   }
   std::cout << "\nEXPR (filter.where, select.derive): columns, numbers, 'strings', + - * / %, "
                "= != < <= > >=, and or not, is_null(c), abs log exp sqrt; nulls follow SQL.\n";
@@ -101,7 +121,8 @@ int main(int argc, char** argv) {
   request.device = device == "cpu"    ? aidi::worker::Device::kCpu
                    : device == "cuda" ? aidi::worker::Device::kCuda
                                       : aidi::worker::Device::kAuto;
-  auto fail = [&](const std::string& message) {
+  auto fail = [&](const std::string& error) {
+    const std::string message = OneLine(error);
     aidi::log::Error("run failed", {{"op", request.op}, {"error", message}});
     std::fprintf(stderr, "aidi-worker: %s\n", message.c_str());
     WriteTerminationLog(termination_log, message);

@@ -274,8 +274,24 @@ class Binder {
 
 }  // namespace
 
+namespace {
+
+// How deep sqrt calls nest (the SQL form writes sqrt's argument twice, see sql.cc).
+int SqrtDepth(const BoundExpr& e) {
+  int deepest = 0;
+  for (const BoundExpr& a : e.args) deepest = std::max(deepest, SqrtDepth(a));
+  return deepest + (e.op == Op::kSqrt ? 1 : 0);
+}
+
+}  // namespace
+
 StatusOr<BoundExpr> Bind(const Expr& expr, const Schema& schema) {
   AIDI_ASSIGN_OR_RETURN(Typed t, Binder(schema).Run(expr));
+  if (SqrtDepth(t.b) > kMaxSqrtNesting) {
+    return Status::InvalidArgument("sqrt is nested " + std::to_string(SqrtDepth(t.b)) +
+                                   " deep; at most " + std::to_string(kMaxSqrtNesting) +
+                                   " sqrt calls may nest");
+  }
   return std::move(t.b);  // a lone `null` stays a Bool null: `where: null` keeps no rows
 }
 

@@ -72,6 +72,9 @@ struct BoundExpr {
   std::vector<BoundExpr> args;
 };
 
+// sqrt calls may nest this deep (its SQL writes the argument twice: 2^8 copies at most).
+inline constexpr int kMaxSqrtNesting = 8;
+
 // Errors are InvalidArgument, one line: `unknown column 'x' (columns: a, b, c)`,
 // `type mismatch: cannot compare String 'name' with Int64 5`. Column names match exactly.
 [[nodiscard]] StatusOr<BoundExpr> Bind(const Expr& expr, const Schema& schema);

@@ -57,8 +57,8 @@ Value Arith(Op op, Type t, const Value& a, const Value& b) {
         return __builtin_mul_overflow(a.i, b.i, &r) ? Null() : Int(r);
       case Op::kMod:
         if (b.i == 0) return Null();
-        if (b.i == -1 && a.i == std::numeric_limits<int64_t>::min()) return Null();
-        return Int(a.i % b.i);  // truncating: the sign follows the dividend
+        if (b.i == -1) return Int(0);  // INT64_MIN % -1 is 0 (and would trap in C++)
+        return Int(a.i % b.i);         // truncating: the sign follows the dividend
       default:
         break;
     }

@@ -182,21 +182,36 @@ TEST(BindTest, Errors) {
   EXPECT_EQ(BindError("is_null(name) and is_null(f)"), "bound");
 }
 
+TEST(BindTest, SqrtNestsAtMostEightDeep) {
+  std::string deep = "x";
+  for (int i = 0; i < kMaxSqrtNesting; ++i) deep = "sqrt(" + deep + ")";
+  EXPECT_EQ(BindError(deep), "bound");
+  EXPECT_EQ(BindError("sqrt(" + deep + ")"),
+            "sqrt is nested 9 deep; at most 8 sqrt calls may nest");
+}
+
 TEST(SqlTest, ExactText) {
-  EXPECT_EQ(Sql("a + 1 > b"), R"((try(("a" + CAST(1 AS BIGINT))) > "b"))");
+  EXPECT_EQ(
+      Sql("a + 1 > b"),
+      R"((TRY_CAST((CAST("a" AS HUGEINT) + CAST(CAST(1 AS BIGINT) AS HUGEINT)) AS BIGINT) > "b"))");
   EXPECT_EQ(Sql("a + 1 > b").front(), '(');
   EXPECT_EQ(Sql("x * 0.1"), R"(("x" * 0.10000000000000001e0))");
   EXPECT_EQ(Sql("x + 1.0 + 1e300"), R"((("x" + 1e0) + 1.0000000000000001e+300))");
   EXPECT_EQ(Sql("a / b"), R"((CAST("a" AS DOUBLE) / NULLIF(CAST("b" AS DOUBLE), 0)))");
-  EXPECT_EQ(Sql("a % b"), R"(try(("a" % NULLIF("b", 0))))");
+  EXPECT_EQ(Sql("a % b"),
+            R"(TRY_CAST((CAST("a" AS HUGEINT) % NULLIF(CAST("b" AS HUGEINT), 0)) AS BIGINT))");
   EXPECT_EQ(Sql("x % y"), R"(("x" % NULLIF("y", 0)))");
-  EXPECT_EQ(Sql("- -a"), R"(try(-(try(-("a")))))");
-  EXPECT_EQ(Sql("a - -b"), R"(try(("a" - try(-("b")))))");
+  EXPECT_EQ(
+      Sql("- -a"),
+      R"(TRY_CAST((-(CAST(TRY_CAST((-(CAST("a" AS HUGEINT))) AS BIGINT) AS HUGEINT))) AS BIGINT))");
+  EXPECT_EQ(
+      Sql("a - -b"),
+      R"(TRY_CAST((CAST("a" AS HUGEINT) - CAST(TRY_CAST((-(CAST("b" AS HUGEINT))) AS BIGINT) AS HUGEINT)) AS BIGINT))");
   EXPECT_EQ(Sql("-x"), R"((-("x")))");
   EXPECT_EQ(Sql("not f and g or is_null(name)"), R"((((NOT "f") AND "g") OR ("name" IS NULL)))");
   EXPECT_EQ(
       Sql("log(x) + exp(x) + sqrt(a) + abs(x) + abs(a)"),
-      R"(((((try(ln("x")) + exp("x")) + try(sqrt(CAST("a" AS DOUBLE)))) + abs("x")) + CAST(try(abs("a")) AS DOUBLE)))");
+      R"(((((ln(NULLIF(greatest("x", 0e0), 0e0)) + exp("x")) + (CASE WHEN CAST("a" AS DOUBLE) < 0e0 THEN NULL ELSE sqrt(CAST("a" AS DOUBLE)) END)) + abs("x")) + CAST(TRY_CAST(abs(CAST("a" AS HUGEINT)) AS BIGINT) AS DOUBLE)))");
   EXPECT_EQ(Sql("a <> 1 and a = null"),
             R"((("a" <> CAST(1 AS BIGINT)) AND ("a" = CAST(NULL AS BIGINT))))");
   EXPECT_EQ(Sql("a < x"), R"((CAST("a" AS DOUBLE) < "x"))");
@@ -339,7 +354,7 @@ TEST(EvalTest, IntegerOverflowIsNull) {
             (Rows{std::to_string(-kMax), "null", "null", "null", std::to_string(-kMax), "-3"}));
   EXPECT_EQ(Eval("abs(a)", t),
             (Rows{std::to_string(kMax), "null", "null", "null", std::to_string(kMax), "3"}));
-  EXPECT_EQ(Eval("a % b", t), (Rows{"0", "0", "null", "0", "0", "0"}));
+  EXPECT_EQ(Eval("a % b", t), (Rows{"0", "0", "0", "0", "0", "0"}));  // INT64_MIN % -1 = 0
   // A null from overflow is absorbed like any other null.
   EXPECT_EQ(Eval("a + b > 0 or true", t), (Rows(6, "true")));
 }

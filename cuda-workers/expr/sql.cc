@@ -100,9 +100,11 @@ void Emit(const BoundExpr& e, std::string& out) {
       out += " AS DOUBLE)";
       return;
     case Op::kNeg:
-      out += is_int ? "try(-(" : "(-(";
+      // Int64: computed in HUGEINT and narrowed with TRY_CAST, so -INT64_MIN is NULL. (Not
+      // DuckDB's try(): in 1.4 it also nulls the faulting rows of its input column.)
+      out += is_int ? "TRY_CAST((-(CAST(" : "(-(";
       Emit(e.args[0], out);
-      out += "))";
+      out += is_int ? " AS HUGEINT))) AS BIGINT)" : "))";
       return;
     case Op::kNot:
       out += "(NOT ";
@@ -111,12 +113,21 @@ void Emit(const BoundExpr& e, std::string& out) {
       return;
     case Op::kDiv:
     case Op::kMod:
-      // x / 0 and x % 0 are NULL; try() turns INT64_MIN % -1 (an error in DuckDB) into NULL.
-      out += is_int ? "try((" : "(";
+      // x / 0 and x % 0 are NULL. Int64 % runs in HUGEINT, where INT64_MIN % -1 is 0 (DuckDB
+      // fails it in BIGINT).
+      if (is_int) {
+        out += "TRY_CAST((CAST(";
+        Emit(e.args[0], out);
+        out += " AS HUGEINT) % NULLIF(CAST(";
+        Emit(e.args[1], out);
+        out += " AS HUGEINT), 0)) AS BIGINT)";
+        return;
+      }
+      out += "(";
       Emit(e.args[0], out);
       out += e.op == Op::kDiv ? " / NULLIF(" : " % NULLIF(";
       Emit(e.args[1], out);
-      out += is_int ? ", 0)))" : ", 0))";
+      out += ", 0))";
       return;
     case Op::kIsNull:
       out += "(";
@@ -124,33 +135,60 @@ void Emit(const BoundExpr& e, std::string& out) {
       out += " IS NULL)";
       return;
     case Op::kAbs:
-    case Op::kLog:
-    case Op::kSqrt:
-    case Op::kExp: {
-      // ln and sqrt raise errors outside their domain, abs on INT64_MIN overflows: try() -> NULL.
-      const bool guarded = e.op != Op::kExp && (e.op != Op::kAbs || is_int);
-      const char* fn = e.op == Op::kAbs   ? "abs("
-                       : e.op == Op::kLog ? "ln("
-                       : e.op == Op::kExp ? "exp("
-                                          : "sqrt(";
-      if (guarded) out += "try(";
-      out += fn;
+      if (is_int) {  // abs(INT64_MIN) does not fit: NULL
+        out += "TRY_CAST(abs(CAST(";
+        Emit(e.args[0], out);
+        out += " AS HUGEINT)) AS BIGINT)";
+      } else {
+        out += "abs(";
+        Emit(e.args[0], out);
+        out += ")";
+      }
+      return;
+    case Op::kExp:
+      out += "exp(";
       Emit(e.args[0], out);
-      out += guarded ? "))" : ")";
+      out += ")";
+      return;
+    case Op::kLog:
+      // ln fails for x <= 0 in DuckDB: greatest() maps those (and -inf, -0.0) to 0, NULLIF to
+      // NULL, and NaN (above every number in DuckDB's order) passes through, all with x
+      // evaluated once.
+      out += "ln(NULLIF(greatest(";
+      Emit(e.args[0], out);
+      out += ", 0e0), 0e0))";
+      return;
+    case Op::kSqrt: {
+      // sqrt fails for x < 0 in DuckDB; no single-use form exists, so x appears twice (DuckDB
+      // evaluates a repeated subexpression once; Bind limits how deep sqrt may nest).
+      std::string x;
+      Emit(e.args[0], x);
+      out += "(CASE WHEN " + x + " < 0e0 THEN NULL ELSE sqrt(" + x + ") END)";
       return;
     }
     default:
       break;
   }
   const char* infix = Infix(e.op);
-  // Int64 + - * overflow is an error in DuckDB; try() makes it NULL for that row only.
-  const bool guarded = is_int && (e.op == Op::kAdd || e.op == Op::kSub || e.op == Op::kMul);
-  out += guarded ? "try((" : "(";
-  Emit(e.args[0], out);
   if (infix == nullptr) std::abort();  // cannot happen: every other op returned above
+  // Int64 + - * overflow is an error in DuckDB: computed in HUGEINT (exact for any two int64)
+  // and narrowed with TRY_CAST, an overflow is NULL for that row only.
+  const bool guarded = is_int && (e.op == Op::kAdd || e.op == Op::kSub || e.op == Op::kMul);
+  if (guarded) {
+    out += "TRY_CAST((CAST(";
+    Emit(e.args[0], out);
+    out += " AS HUGEINT)";
+    out += infix;
+    out += "CAST(";
+    Emit(e.args[1], out);
+    out += " AS HUGEINT)) AS BIGINT)";
+    return;
+  }
+  out += "(";
+  Emit(e.args[0], out);
   out += infix;
   Emit(e.args[1], out);
-  out += guarded ? "))" : ")";
+  out += ")";
 }
 
 }  // namespace

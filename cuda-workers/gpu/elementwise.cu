@@ -168,9 +168,9 @@ __device__ __forceinline__ bool ArithInt(uint8_t op, int64_t a, int64_t b, int64
     }
     case U(Op::kMod):
       if (b == 0) return false;
-      if (b == -1) {
+      if (b == -1) {  // INT64_MIN % -1 is 0 (and would trap)
         r = 0;
-        return a != kInt64Min;
+        return true;
       }
       r = a % b;  // truncating, sign of the dividend, like C++
       return true;

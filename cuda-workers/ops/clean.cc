@@ -22,7 +22,8 @@ StatusOr<std::string> FillLiteral(const InputColumn& column, const Params& p) {
     return "CAST(" + text + " AS " + column.sql_type + ")";
   }
   if (type == expr::Type::kBool) {
-    if (!v.is_boolean()) return p.Error("column '" + column.name + "' is BOOLEAN: give true or false");
+    if (!v.is_boolean())
+      return p.Error("column '" + column.name + "' is BOOLEAN: give true or false");
     return std::string(v.get<bool>() ? "true" : "false");
   }
   if (!v.is_string()) {

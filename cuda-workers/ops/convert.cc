@@ -10,11 +10,11 @@ namespace {
 
 // The type names a Pipeline may write in `schema`, and the SQL type each means.
 constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
-    {"int64", "BIGINT"},     {"int", "BIGINT"},         {"integer", "BIGINT"},
-    {"bigint", "BIGINT"},    {"double", "DOUBLE"},      {"float", "DOUBLE"},
-    {"float64", "DOUBLE"},   {"bool", "BOOLEAN"},       {"boolean", "BOOLEAN"},
-    {"string", "VARCHAR"},   {"varchar", "VARCHAR"},    {"text", "VARCHAR"},
-    {"date", "DATE"},        {"timestamp", "TIMESTAMP"}, {"datetime", "TIMESTAMP"}};
+    {"int64", "BIGINT"},   {"int", "BIGINT"},          {"integer", "BIGINT"},
+    {"bigint", "BIGINT"},  {"double", "DOUBLE"},       {"float", "DOUBLE"},
+    {"float64", "DOUBLE"}, {"bool", "BOOLEAN"},        {"boolean", "BOOLEAN"},
+    {"string", "VARCHAR"}, {"varchar", "VARCHAR"},     {"text", "VARCHAR"},
+    {"date", "DATE"},      {"timestamp", "TIMESTAMP"}, {"datetime", "TIMESTAMP"}};
 
 StatusOr<CsvReadOptions> ParseCsv(const Params& csv) {
   CsvReadOptions out;
@@ -75,8 +75,8 @@ StatusOr<OpOutcome> RunConvert(OpContext& ctx) {
         if (alias == lower) sql = type;
       }
       if (sql.empty()) {
-        return schema.At(column).Error(
-            "unknown type '" + *name + "' (types: int64, double, bool, string, date, timestamp)");
+        return schema.At(column).Error("unknown type '" + *name +
+                                       "' (types: int64, double, bool, string, date, timestamp)");
       }
       types.emplace_back(column, std::string(sql));
     }
@@ -84,8 +84,8 @@ StatusOr<OpOutcome> RunConvert(OpContext& ctx) {
   // CSV columns are typed as they are read (a value that does not parse is a bad row, with its
   // line); Parquet columns are cast.
   const auto inputs = ctx.DataInputs();
-  const bool csv_input = !inputs.empty() && FormatOf(inputs[0]).ok() &&
-                         *FormatOf(inputs[0]) == FileFormat::kCsv;
+  const bool csv_input =
+      !inputs.empty() && FormatOf(inputs[0]).ok() && *FormatOf(inputs[0]) == FileFormat::kCsv;
   if (csv_input) csv->types = types;
   auto input = ctx.OpenInput(*csv);
   if (!input.ok()) return input.status();

@@ -26,9 +26,9 @@ StatusOr<OpOutcome> RunFilter(OpContext& ctx) {
     if (!ctx.FallBackToCpu(on_gpu)) return on_gpu;
   }
 
-  auto written = WriteRows(ctx.db(), *input,
-                           "SELECT * FROM " + Input() + " WHERE " + expr::ToSql(*where),
-                           ctx.request().output);
+  auto written =
+      WriteRows(ctx.db(), *input, "SELECT * FROM " + Input() + " WHERE " + expr::ToSql(*where),
+                ctx.request().output);
   if (!written.ok()) return written.status();
   OpOutcome out;
   out.rows_in = written->rows_read;

@@ -108,8 +108,8 @@ bool KeyTypeOk(const InputTable& input, const std::string& name, bool allow_doub
 
 bool GpuFilterPossible(const expr::BoundExpr& where) { return !expr::Compile(where).uses_strings; }
 
-StatusOr<OpOutcome> GpuFilter(OpContext& ctx, const InputTable& input,
-                              const expr::BoundExpr& where, int64_t rows_in) {
+StatusOr<OpOutcome> GpuFilter(OpContext& ctx, const InputTable& input, const expr::BoundExpr& where,
+                              int64_t rows_in) {
   const expr::Program program = expr::Compile(where);
   auto inputs = FetchForProgram(ctx, input, program);
   if (!inputs.ok()) return inputs.status();
@@ -179,10 +179,10 @@ StatusOr<OpOutcome> GpuSelect(OpContext& ctx, const InputTable& input,
   for (size_t k = 0; k < derived.size(); ++k) {
     if (!used[k]) add("g." + QuoteIdentifier(derived[k].name));
   }
-  return Publish(ctx, input, std::move(results),
-                 "SELECT " + list + " FROM " + Input() + " AS i POSITIONAL JOIN " + GpuTable() +
-                     " AS g",
-                 rows_in);
+  return Publish(
+      ctx, input, std::move(results),
+      "SELECT " + list + " FROM " + Input() + " AS i POSITIONAL JOIN " + GpuTable() + " AS g",
+      rows_in);
 }
 
 StatusOr<OpOutcome> GpuNormalize(OpContext& ctx, const InputTable& input,
@@ -214,10 +214,10 @@ StatusOr<OpOutcome> GpuNormalize(OpContext& ctx, const InputTable& input,
             (scaled ? "g." + QuoteIdentifier(c.name) + " AS " + QuoteIdentifier(c.name)
                     : "i." + QuoteIdentifier(c.name));
   }
-  return Publish(ctx, input, std::move(results),
-                 "SELECT " + list + " FROM " + Input() + " AS i POSITIONAL JOIN " + GpuTable() +
-                     " AS g",
-                 rows_in);
+  return Publish(
+      ctx, input, std::move(results),
+      "SELECT " + list + " FROM " + Input() + " AS i POSITIONAL JOIN " + GpuTable() + " AS g",
+      rows_in);
 }
 
 bool GpuGroupByPossible(const InputTable& input, const std::vector<std::string>& keys,
@@ -304,14 +304,13 @@ StatusOr<OpOutcome> GpuSort(OpContext& ctx, const InputTable& input,
   std::vector<gpu::SortDirection> directions;
   for (const SortKey& k : keys) {
     names.push_back(k.column);
-    directions.push_back(k.desc ? gpu::SortDirection::kDescending
-                                : gpu::SortDirection::kAscending);
+    directions.push_back(k.desc ? gpu::SortDirection::kDescending : gpu::SortDirection::kAscending);
   }
   auto key_columns = Fetch(ctx, input, names);
   if (!key_columns.ok()) return key_columns.status();
-  auto order = gpu::SortIndices(*key_columns, directions,
-                                limit ? std::optional<size_t>(static_cast<size_t>(*limit))
-                                      : std::nullopt);
+  auto order =
+      gpu::SortIndices(*key_columns, directions,
+                       limit ? std::optional<size_t>(static_cast<size_t>(*limit)) : std::nullopt);
   if (!order.ok()) return order.status();
   auto all = Fetch(ctx, input, AllNames(input));
   if (!all.ok()) return all.status();
@@ -321,9 +320,8 @@ StatusOr<OpOutcome> GpuSort(OpContext& ctx, const InputTable& input,
   return Publish(ctx, input, std::move(*sorted), "SELECT * FROM " + GpuTable(), rows_in);
 }
 
-StatusOr<OpOutcome> GpuHistogram(OpContext& ctx, const InputTable& input,
-                                 const std::string& column, int64_t bins, double lo, double hi,
-                                 int64_t rows_in) {
+StatusOr<OpOutcome> GpuHistogram(OpContext& ctx, const InputTable& input, const std::string& column,
+                                 int64_t bins, double lo, double hi, int64_t rows_in) {
   auto values = Fetch(ctx, input, {column});
   if (!values.ok()) return values.status();
   auto histogram = gpu::Histogram((*values)[0], bins, lo, hi);

@@ -30,9 +30,9 @@ enum class NormalizeMethod { kZScore, kMinMax };
 enum class AggFn { kSum, kMean, kMin, kMax, kCount, kCountRows };
 
 struct AggSpec {
-  std::string out;     // output column
+  std::string out;  // output column
   AggFn fn = AggFn::kCountRows;
-  std::string column;  // empty for count()
+  std::string column;                    // empty for count()
   expr::Type type = expr::Type::kInt64;  // the column's (when host_typed)
   bool host_typed = true;                // false: a type only DuckDB computes on (DATE, ...)
   std::string sql_type;
@@ -44,8 +44,8 @@ struct SortKey {
 };
 
 bool GpuFilterPossible(const expr::BoundExpr& where);
-StatusOr<OpOutcome> GpuFilter(OpContext& ctx, const InputTable& input,
-                              const expr::BoundExpr& where, int64_t rows_in);
+StatusOr<OpOutcome> GpuFilter(OpContext& ctx, const InputTable& input, const expr::BoundExpr& where,
+                              int64_t rows_in);
 
 bool GpuSelectPossible(const std::vector<DerivedColumn>& derived);
 StatusOr<OpOutcome> GpuSelect(OpContext& ctx, const InputTable& input,
@@ -67,8 +67,7 @@ StatusOr<OpOutcome> GpuSort(OpContext& ctx, const InputTable& input,
                             const std::vector<SortKey>& keys, std::optional<int64_t> limit,
                             int64_t rows_in);
 
-StatusOr<OpOutcome> GpuHistogram(OpContext& ctx, const InputTable& input,
-                                 const std::string& column, int64_t bins, double lo, double hi,
-                                 int64_t rows_in);
+StatusOr<OpOutcome> GpuHistogram(OpContext& ctx, const InputTable& input, const std::string& column,
+                                 int64_t bins, double lo, double hi, int64_t rows_in);
 
 }  // namespace aidi::worker

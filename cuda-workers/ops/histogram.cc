@@ -87,7 +87,8 @@ StatusOr<OpOutcome> RunHistogram(OpContext& ctx) {
       edge("i") + " THEN i - 1 ELSE i END AS i FROM i0), i2 AS (SELECT CASE WHEN i <> " + n +
       " - 1 AND x >= " + edge("i + 1") +
       " THEN i + 1 ELSE i END AS i FROM i1), counts AS (SELECT i, count(*) AS c FROM i2 GROUP BY "
-      "i) SELECT " + edge("b.range") + " AS bin_lo, " + edge("b.range + 1") +
+      "i) SELECT " +
+      edge("b.range") + " AS bin_lo, " + edge("b.range + 1") +
       " AS bin_hi, CAST(coalesce(counts.c, 0) AS BIGINT) AS count FROM range(" + n +
       ") b LEFT JOIN counts ON counts.i = b.range ORDER BY b.range";
   auto written = WriteRows(ctx.db(), *input, sql, ctx.request().output);

@@ -27,8 +27,8 @@ constexpr OpInfo kOps[] = {
     {"noop", "copy the input to the output", "{}", RunNoop},
     {"normalize", "rescale numeric columns: zscore (population std) or minmax",
      R"J({"columns": ["col", ...], "method": "zscore|minmax"})J", RunNormalize},
-    {"predict", "score rows with a model from train (inputs: data files and the .json model)",
-     "{}", RunPredict},
+    {"predict", "score rows with a model from train (inputs: data files and the .json model)", "{}",
+     RunPredict},
     {"select", "keep some columns and derive new ones from expressions",
      R"J({"columns": ["col", ...], "derive": {"name": "EXPR"}})J", RunSelect},
     {"sort", "order rows by columns (nulls last either way), optionally only the first N",
@@ -103,8 +103,8 @@ StatusOr<bool> OpContext::UseGpu(bool op_has_gpu_path, std::optional<int64_t> ro
                                        " has no CUDA path (it is I/O-bound); use auto or cpu");
       }
       if (!gpu::Available()) {
-        return Status::Unavailable("--device cuda: no usable CUDA device (" + gpu::DeviceDescription() +
-                                   ")");
+        return Status::Unavailable("--device cuda: no usable CUDA device (" +
+                                   gpu::DeviceDescription() + ")");
       }
       return true;
     case Device::kAuto:

@@ -32,8 +32,8 @@ StatusOr<Json> ParseParamsJson(std::string_view text) {
     }
     return parsed.is_null() ? Json::object() : parsed;
   } catch (const nlohmann::json::parse_error& e) {
-    return Status::InvalidArgument("params: invalid JSON at byte " + std::to_string(e.byte) +
-                                   ": " + e.what());
+    return Status::InvalidArgument("params: invalid JSON at byte " + std::to_string(e.byte) + ": " +
+                                   e.what());
   }
 }
 
@@ -110,7 +110,8 @@ StatusOr<bool> Params::Bool(std::optional<bool> fallback) const {
     if (fallback) return *fallback;
     return Error("required");
   }
-  if (!value_->is_boolean()) return Error(std::string("must be true or false, got ") + TypeOf(*value_));
+  if (!value_->is_boolean())
+    return Error(std::string("must be true or false, got ") + TypeOf(*value_));
   return value_->get<bool>();
 }
 

@@ -38,8 +38,9 @@ StatusOr<OpOutcome> RunPredict(OpContext& ctx) {
   if (Status s = ctx.params().ExpectKeys({}); !s.ok()) return s;
   const auto models = ctx.ModelInputs();
   if (models.size() != 1) {
-    return Status::InvalidArgument("--input: predict takes data files and exactly one .json model (" +
-                                   std::to_string(models.size()) + " given)");
+    return Status::InvalidArgument(
+        "--input: predict takes data files and exactly one .json model (" +
+        std::to_string(models.size()) + " given)");
   }
   auto model = ReadModel(models[0]);
   if (!model.ok()) return model.status();
@@ -75,7 +76,8 @@ StatusOr<OpOutcome> RunPredict(OpContext& ctx) {
   }
   std::string exclude = "aidi_z";
   for (const InputColumn& c : input->columns()) {
-    if (c.name == "score" || (logistic && c.name == "label")) exclude += ", " + QuoteIdentifier(c.name);
+    if (c.name == "score" || (logistic && c.name == "label"))
+      exclude += ", " + QuoteIdentifier(c.name);
   }
   const std::string zs = finite.empty() ? z : "CASE WHEN " + finite + " THEN " + z + " END";
   const std::string score =

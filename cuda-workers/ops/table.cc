@@ -80,8 +80,9 @@ constexpr char kProfileCardinalities[] =
     "PRAGMA enable_profiling = 'no_output'; SET custom_profiling_settings = "
     "'{\"OPERATOR_NAME\": \"true\", \"OPERATOR_CARDINALITY\": \"true\"}'";
 
-// The rows DuckDB's CSV scans produced in the last query of `db`, from its operator profile.
-int64_t CsvRowsScanned(duckdb_profiling_info node) {
+// The rows DuckDB's CSV scans produced in the last query of `db`, from its operator profile;
+// `*found` becomes true when the plan had a CSV scan at all.
+int64_t CsvRowsScanned(duckdb_profiling_info node, bool* found) {
   int64_t rows = 0;
   if (node == nullptr) return rows;
   duckdb_value name = duckdb_profiling_info_get_value(node, "OPERATOR_NAME");
@@ -91,6 +92,7 @@ int64_t CsvRowsScanned(duckdb_profiling_info node) {
     duckdb_free(text);
     duckdb_destroy_value(&name);
     if (csv_scan) {
+      *found = true;
       duckdb_value count = duckdb_profiling_info_get_value(node, "OPERATOR_CARDINALITY");
       if (count != nullptr) {
         rows += duckdb_get_int64(count);
@@ -100,7 +102,7 @@ int64_t CsvRowsScanned(duckdb_profiling_info node) {
   }
   const idx_t children = duckdb_profiling_info_get_child_count(node);
   for (idx_t i = 0; i < children; ++i) {
-    rows += CsvRowsScanned(duckdb_profiling_info_get_child(node, i));
+    rows += CsvRowsScanned(duckdb_profiling_info_get_child(node, i), found);
   }
   return rows;
 }
@@ -111,8 +113,8 @@ class TempFile {
   explicit TempFile(const std::string& target) : target_(target) {
     static std::atomic<int> counter{0};
     fs::path p(target);
-    path_ = (p.parent_path() / ("." + p.filename().string() + ".tmp-" +
-                                std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+    path_ = (p.parent_path() / ("." + p.filename().string() + ".tmp-" + std::to_string(::getpid()) +
+                                "-" + std::to_string(counter++)))
                 .string();
   }
   ~TempFile() {
@@ -127,8 +129,8 @@ class TempFile {
   const std::string& path() const { return path_; }
   Status Commit() {
     if (std::rename(path_.c_str(), target_.c_str()) != 0) {
-      return Status::Internal("--output " + target_ + ": cannot rename " + path_ + " into place: " +
-                              std::strerror(errno));
+      return Status::Internal("--output " + target_ + ": cannot rename " + path_ +
+                              " into place: " + std::strerror(errno));
     }
     committed_ = true;
     return Status::Ok();
@@ -165,8 +167,7 @@ StatusOr<FileFormat> FormatOf(std::string_view path) {
                                  ": unknown format (name it .csv, .tsv, .parquet or .json)");
 }
 
-StatusOr<InputTable> InputTable::Open(duckdb::Connection& db,
-                                      const std::vector<std::string>& paths,
+StatusOr<InputTable> InputTable::Open(duckdb::Connection& db, const std::vector<std::string>& paths,
                                       const CsvReadOptions& csv) {
   if (paths.empty()) return Status::InvalidArgument("--input: no data file given");
   InputTable table;
@@ -191,27 +192,31 @@ StatusOr<InputTable> InputTable::Open(duckdb::Connection& db,
 
   std::string source;
   if (table.format_ == FileFormat::kParquet) {
-    source = "read_parquet(" + SqlList(paths) + (paths.size() > 1 ? ", union_by_name = true" : "") +
-             ")";
+    source =
+        "read_parquet(" + SqlList(paths) + (paths.size() > 1 ? ", union_by_name = true" : "") + ")";
   } else {
-    source = "read_csv(" + SqlList(paths) +
-             ", store_rejects = true, rejects_table = 'aidi_rejects', "
-             "rejects_scan = 'aidi_reject_scans'";
-    std::optional<std::string> delimiter = csv.delimiter;
-    if (!delimiter && IsTsv(paths[0])) delimiter = "\t";
-    if (delimiter) source += ", delim = " + QuoteString(*delimiter);
-    if (csv.header) source += std::string(", header = ") + (*csv.header ? "true" : "false");
-    if (!csv.null_values.empty()) source += ", nullstr = " + SqlList(csv.null_values);
-    if (!csv.types.empty()) {
-      source += ", types = {";
-      for (size_t i = 0; i < csv.types.size(); ++i) {
-        if (i > 0) source += ", ";
-        source += QuoteString(csv.types[i].first) + ": " + QuoteString(csv.types[i].second);
+    // One scan per file, put together by column name: DuckDB's own union_by_name cannot keep
+    // rejected rows (REJECTS_TABLE is refused with it).
+    for (size_t f = 0; f < paths.size(); ++f) {
+      std::string scan = "read_csv(" + QuoteString(paths[f]) +
+                         ", store_rejects = true, rejects_table = 'aidi_rejects', "
+                         "rejects_scan = 'aidi_reject_scans'";
+      std::optional<std::string> delimiter = csv.delimiter;
+      if (!delimiter && IsTsv(paths[f])) delimiter = "\t";
+      if (delimiter) scan += ", delim = " + QuoteString(*delimiter);
+      if (csv.header) scan += std::string(", header = ") + (*csv.header ? "true" : "false");
+      if (!csv.null_values.empty()) scan += ", nullstr = " + SqlList(csv.null_values);
+      if (!csv.types.empty()) {
+        scan += ", types = {";
+        for (size_t i = 0; i < csv.types.size(); ++i) {
+          if (i > 0) scan += ", ";
+          scan += QuoteString(csv.types[i].first) + ": " + QuoteString(csv.types[i].second);
+        }
+        scan += "}";
       }
-      source += "}";
+      scan += ")";
+      source += (f == 0 ? "" : " UNION ALL BY NAME SELECT * FROM ") + scan;
     }
-    if (paths.size() > 1) source += ", union_by_name = true";
-    source += ")";
   }
 
   const std::string relation = QuoteIdentifier(kRelation);
@@ -231,7 +236,8 @@ StatusOr<InputTable> InputTable::Open(duckdb::Connection& db,
     if (!counted->empty()) table.rows_ = std::stoll((*counted)[0][0]);
   }
 
-  auto described = StringRows(db, "SELECT column_name, column_type FROM (DESCRIBE " + relation + ")");
+  auto described =
+      StringRows(db, "SELECT column_name, column_type FROM (DESCRIBE " + relation + ")");
   if (!described.ok()) return described.status();
   for (const auto& row : *described) {
     table.columns_.push_back({row[0], row[1], ExprType(row[1])});
@@ -286,7 +292,8 @@ StatusOr<int64_t> InputTable::BadRows(duckdb::Connection& db) const {
   std::replace(detail.begin(), detail.end(), '\n', ' ');
   message += ": " + detail;
   if (!r[4].empty()) message += " (the row: " + r[4] + ")";
-  return Status::InvalidArgument(message + "; set params.csv.onBadRow to \"skip\" to leave such rows out");
+  return Status::InvalidArgument(
+      message + " (a convert stage with params.csv.onBadRow \"skip\" leaves such rows out)");
 }
 
 StatusOr<Written> WriteRows(duckdb::Connection& db, const InputTable& source,
@@ -313,9 +320,18 @@ StatusOr<Written> WriteRows(duckdb::Connection& db, const InputTable& source,
   Written written;
   written.rows = static_cast<int64_t>(copied->rows_changed());
   // The profile is the last query's: read it before asking about bad rows.
-  const int64_t scanned = source.format() == FileFormat::kCsv
-                              ? CsvRowsScanned(duckdb_get_profiling_info(db.raw()))
-                              : source.rows().value_or(0);
+  bool scan_ran = source.format() != FileFormat::kCsv;
+  int64_t scanned = source.format() == FileFormat::kCsv
+                        ? CsvRowsScanned(duckdb_get_profiling_info(db.raw()), &scan_ran)
+                        : source.rows().value_or(0);
+  if (!scan_ran) {
+    // DuckDB proved the result empty without reading the CSV (a condition that is never true,
+    // LIMIT 0): read it once now, so that rowsIn counts its rows and a bad row still fails the
+    // run (the rejects tables exist only once a scan ran).
+    auto counted = source.CountRows(db);
+    if (!counted.ok()) return counted.status();
+    scanned = *counted;
+  }
   auto bad = source.BadRows(db);
   if (!bad.ok()) return bad.status();
   written.bad_rows = *bad;

@@ -45,8 +45,8 @@ struct CsvReadOptions {
 // A column of the input as DuckDB types it.
 struct InputColumn {
   std::string name;
-  std::string sql_type;             // e.g. BIGINT, DOUBLE, VARCHAR, DATE
-  std::optional<expr::Type> type;   // the expression type; unset: expressions cannot use it
+  std::string sql_type;            // e.g. BIGINT, DOUBLE, VARCHAR, DATE
+  std::optional<expr::Type> type;  // the expression type; unset: expressions cannot use it
 };
 
 class InputTable {

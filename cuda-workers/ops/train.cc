@@ -25,9 +25,8 @@ StatusOr<OpOutcome> RunTrain(OpContext& ctx) {
   std::vector<std::string> wanted = params->features;
   wanted.push_back(params->label);
   for (size_t i = 0; i < wanted.size(); ++i) {
-    const std::string what = i + 1 < wanted.size()
-                                 ? "params.features[" + std::to_string(i) + "]"
-                                 : std::string("params.label");
+    const std::string what = i + 1 < wanted.size() ? "params.features[" + std::to_string(i) + "]"
+                                                   : std::string("params.label");
     auto c = input->Find(wanted[i], what);
     if (!c.ok()) return c.status();
     if ((*c)->type == expr::Type::kString || !(*c)->type) {

@@ -29,8 +29,12 @@ CASES = [
      "SELECT id, k, a * 2 + b AS d FROM {S}", "select"),
     ("clean (dropNull, fillNull)", "clean", {"dropNull": ["c"], "fillNull": {"b": 0}},
      "SELECT * REPLACE (coalesce(b, 0) AS b) FROM {S} WHERE c IS NOT NULL", "clean"),
+    # The first row of each (k, c) in input order, as clean's dedupe (and pandas) keep; DuckDB's
+    # DISTINCT ON keeps an arbitrary one, so it is not the same query.
     ("clean (dedupe k, c)", "clean", {"dedupe": ["k", "c"]},
-     "SELECT DISTINCT ON (k, c) * FROM {S}", "dedupe"),
+     "SELECT arg_min_null(id, r) AS id, arg_min_null(k, r) AS k, arg_min_null(a, r) AS a, "
+     "arg_min_null(b, r) AS b, arg_min_null(c, r) AS c FROM (SELECT *, row_number() OVER () AS r "
+     "FROM {S}) GROUP BY k, c ORDER BY min(r)", "dedupe"),
     ("normalize (zscore a, b)", "normalize", {"columns": ["a", "b"], "method": "zscore"},
      "SELECT * REPLACE ((a - avg(a) OVER ()) / stddev_pop(a) OVER () AS a, "
      "(b - avg(b) OVER ()) / stddev_pop(b) OVER () AS b) FROM {S}", "normalize"),

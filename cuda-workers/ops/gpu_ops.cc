@@ -5,6 +5,7 @@
 #include "cuda-workers/duckdb/table_appender.h"
 #include "cuda-workers/expr/program.h"
 #include "cuda-workers/gpu/gpu.h"
+#include "cuda-workers/ml/gpu_train.h"
 #include "cuda-workers/ops/sql_util.h"
 
 namespace aidi::worker {
@@ -333,6 +334,34 @@ StatusOr<OpOutcome> GpuHistogram(OpContext& ctx, const InputTable& input, const 
   columns.push_back(Column::Double("bin_hi", std::move(bin_hi)));
   columns.push_back(Column::Int64("count", std::move(histogram->counts)));
   return Publish(ctx, input, std::move(columns), "SELECT * FROM " + GpuTable(), rows_in);
+}
+
+StatusOr<OpOutcome> GpuPredict(OpContext& ctx, const InputTable& input, const ml::Model& model) {
+  auto features = Fetch(ctx, input, model.features);
+  if (!features.ok()) return features.status();
+  const int64_t rows = features->empty() ? 0 : static_cast<int64_t>((*features)[0].size());
+  auto scored =
+      ml::PredictOnGpu(model, *features, ctx.request().threads > 0 ? ctx.request().threads : 1);
+  if (!scored.ok()) return scored.status();
+  const bool logistic = scored->label.has_value();
+  std::vector<Column> columns;
+  scored->score.name = "score";
+  columns.push_back(std::move(scored->score));
+  if (logistic) {
+    scored->label->name = "label";
+    columns.push_back(std::move(*scored->label));
+  }
+  std::string list;
+  for (const InputColumn& c : input.columns()) {
+    if (c.name == "score" || (logistic && c.name == "label")) continue;  // replaced
+    list += (list.empty() ? "" : ", ") + ("i." + QuoteIdentifier(c.name));
+  }
+  list += (list.empty() ? "" : ", ") + std::string("g.score");
+  if (logistic) list += ", g.label";
+  return Publish(
+      ctx, input, std::move(columns),
+      "SELECT " + list + " FROM " + Input() + " AS i POSITIONAL JOIN " + GpuTable() + " AS g",
+      rows);
 }
 
 }  // namespace aidi::worker

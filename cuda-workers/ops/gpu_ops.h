@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cuda-workers/expr/bind.h"
+#include "cuda-workers/ml/model.h"
 #include "cuda-workers/ops/op.h"
 
 namespace aidi::worker {
@@ -69,5 +70,7 @@ StatusOr<OpOutcome> GpuSort(OpContext& ctx, const InputTable& input,
 
 StatusOr<OpOutcome> GpuHistogram(OpContext& ctx, const InputTable& input, const std::string& column,
                                  int64_t bins, double lo, double hi, int64_t rows_in);
+
+StatusOr<OpOutcome> GpuPredict(OpContext& ctx, const InputTable& input, const ml::Model& model);
 
 }  // namespace aidi::worker

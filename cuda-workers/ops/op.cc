@@ -100,7 +100,7 @@ StatusOr<bool> OpContext::UseGpu(bool op_has_gpu_path, std::optional<int64_t> ro
     case Device::kCuda:
       if (!op_has_gpu_path) {
         return Status::InvalidArgument("--device cuda: op " + request_.op +
-                                       " has no CUDA path (it is I/O-bound); use auto or cpu");
+                                       " has no CUDA path for these params; use auto or cpu");
       }
       if (!gpu::Available()) {
         return Status::Unavailable("--device cuda: no usable CUDA device (" +

@@ -4,13 +4,15 @@
 // names in the input are replaced. A row with a null or non-finite feature gets null.
 //
 // CPU: one SQL pass with the weights as constants, z = bias + w1·x1 + w2·x2 + ... (left to
-// right, as ml::Predict sums) and the sigmoid in its overflow-free form.
+// right, as ml::Predict sums) and the sigmoid in its overflow-free form. CUDA: ml::PredictOnGpu
+// over the feature columns, joined back to the rows by position.
 #include <fstream>
 #include <sstream>
 
 #include "cuda-workers/ml/gpu_train.h"
 #include "cuda-workers/ml/model.h"
 #include "cuda-workers/ml/predict.h"
+#include "cuda-workers/ops/gpu_ops.h"
 #include "cuda-workers/ops/op.h"
 #include "cuda-workers/ops/sql_util.h"
 
@@ -63,8 +65,12 @@ StatusOr<OpOutcome> RunPredict(OpContext& ctx) {
                                      "columns: " + list + ")");
     }
   }
-  auto gpu = ctx.UseGpu(false, input->rows());  // the CPU pass runs at DuckDB's scan speed
+  auto gpu = ctx.UseGpu(true, input->rows());
   if (!gpu.ok()) return gpu.status();
+  if (*gpu) {
+    auto on_gpu = GpuPredict(ctx, *input, *model);
+    if (!ctx.FallBackToCpu(on_gpu)) return on_gpu;
+  }
 
   const bool logistic = model->kind == ml::ModelKind::kLogistic;
   std::string finite;

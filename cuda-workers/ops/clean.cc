@@ -1,6 +1,8 @@
 // clean: drop rows with nulls, then fill nulls, then drop duplicate rows (the first occurrence
 // in input order stays, and rows keep their order). The CUDA path covers dropNull alone (a
 // filter on `not is_null(c) and ...`); fillNull and dedupe run on DuckDB.
+#include <algorithm>
+
 #include "cuda-workers/expr/parser.h"
 #include "cuda-workers/expr/sql.h"
 #include "cuda-workers/ops/gpu_ops.h"
@@ -138,8 +140,10 @@ StatusOr<OpOutcome> RunClean(OpContext& ctx) {
     // a partitioned window with QUALIFY.
     std::string firsts;
     for (const std::string& c : all) {
-      firsts += (firsts.empty() ? "" : ", ") +
-                ("arg_min_null(" + QuoteIdentifier(c) + ", aidi_row) AS " + QuoteIdentifier(c));
+      const bool key = std::find(keys.begin(), keys.end(), c) != keys.end();
+      firsts += (firsts.empty() ? "" : ", ") + (key ? QuoteIdentifier(c)  // the group's own value
+                                                    : "arg_min_null(" + QuoteIdentifier(c) +
+                                                          ", aidi_row) AS " + QuoteIdentifier(c));
     }
     sql = "SELECT " + firsts + " FROM (SELECT *, row_number() OVER () AS aidi_row FROM (" + sql +
           ")) GROUP BY " + IdentifierList(keys) + " ORDER BY min(aidi_row)";

@@ -1,5 +1,7 @@
 #include "cuda-workers/expr/ast.h"
 
+#include "cuda-workers/expr/sql.h"
+
 #include <cstdio>
 #include <cstring>
 
@@ -55,24 +57,10 @@ const char* FunctionName(Function f) {
   return "?";  // unreachable: the switch covers every enumerator
 }
 
-namespace {
-
-std::string QuoteWith(const std::string& s, char q) {
-  std::string out(1, q);
-  for (char c : s) {
-    out.push_back(c);
-    if (c == q) out.push_back(q);
-  }
-  out.push_back(q);
-  return out;
-}
-
-}  // namespace
-
 std::string ToString(const Expr& e) {
   switch (e.kind) {
     case Expr::Kind::kColumn:
-      return QuoteWith(e.text, '"');
+      return SqlIdentifier(e.text);
     case Expr::Kind::kInt:
       return std::to_string(e.int_value);
     case Expr::Kind::kDouble: {
@@ -83,7 +71,7 @@ std::string ToString(const Expr& e) {
       return s;
     }
     case Expr::Kind::kString:
-      return QuoteWith(e.text, '\'');
+      return SqlStringLiteral(e.text);
     case Expr::Kind::kBool:
       return e.bool_value ? "true" : "false";
     case Expr::Kind::kNull:

@@ -148,12 +148,7 @@ StatusOr<OpOutcome> RunClean(OpContext& ctx) {
     sql = "SELECT " + firsts + " FROM (SELECT *, row_number() OVER () AS aidi_row FROM (" + sql +
           ")) GROUP BY " + IdentifierList(keys) + " ORDER BY min(aidi_row)";
   }
-  auto written = WriteRows(ctx.db(), *input, sql, ctx.request().output);
-  if (!written.ok()) return written.status();
-  OpOutcome out;
-  out.rows_in = written->rows_read;
-  out.rows_out = written->rows;
-  return out;
+  return ctx.WriteOutput(*input, sql);
 }
 
 }  // namespace aidi::worker

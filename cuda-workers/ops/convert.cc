@@ -102,13 +102,7 @@ StatusOr<OpOutcome> RunConvert(OpContext& ctx) {
     }
     select += ")";
   }
-  auto written = WriteRows(ctx.db(), *input, select + " FROM " + Input(), ctx.request().output);
-  if (!written.ok()) return written.status();
-  OpOutcome out;
-  out.rows_out = written->rows;
-  out.rows_rejected = written->bad_rows;
-  out.rows_in = written->rows_read;
-  return out;
+  return ctx.WriteOutput(*input, select + " FROM " + Input());
 }
 
 }  // namespace aidi::worker

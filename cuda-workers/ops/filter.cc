@@ -26,14 +26,7 @@ StatusOr<OpOutcome> RunFilter(OpContext& ctx) {
     if (!ctx.FallBackToCpu(on_gpu)) return on_gpu;
   }
 
-  auto written =
-      WriteRows(ctx.db(), *input, "SELECT * FROM " + Input() + " WHERE " + expr::ToSql(*where),
-                ctx.request().output);
-  if (!written.ok()) return written.status();
-  OpOutcome out;
-  out.rows_in = written->rows_read;
-  out.rows_out = written->rows;
-  return out;
+  return ctx.WriteOutput(*input, "SELECT * FROM " + Input() + " WHERE " + expr::ToSql(*where));
 }
 
 }  // namespace aidi::worker

@@ -130,12 +130,7 @@ StatusOr<OpOutcome> RunGroupBy(OpContext& ctx) {
       sql += (i > 0 ? ", " : "") + QuoteIdentifier((*keys)[i]) + " ASC NULLS LAST";
     }
   }
-  auto written = WriteRows(ctx.db(), *input, sql, ctx.request().output);
-  if (!written.ok()) return written.status();
-  OpOutcome out;
-  out.rows_in = written->rows_read;
-  out.rows_out = written->rows;
-  return out;
+  return ctx.WriteOutput(*input, sql);
 }
 
 }  // namespace aidi::worker

@@ -91,12 +91,7 @@ StatusOr<OpOutcome> RunHistogram(OpContext& ctx) {
       edge("b.range") + " AS bin_lo, " + edge("b.range + 1") +
       " AS bin_hi, CAST(coalesce(counts.c, 0) AS BIGINT) AS count FROM range(" + n +
       ") b LEFT JOIN counts ON counts.i = b.range ORDER BY b.range";
-  auto written = WriteRows(ctx.db(), *input, sql, ctx.request().output);
-  if (!written.ok()) return written.status();
-  OpOutcome out;
-  out.rows_in = written->rows_read;
-  out.rows_out = written->rows;
-  return out;
+  return ctx.WriteOutput(*input, sql);
 }
 
 }  // namespace aidi::worker

@@ -9,12 +9,7 @@ StatusOr<OpOutcome> RunNoop(OpContext& ctx) {
   if (auto gpu = ctx.UseGpu(false, std::nullopt); !gpu.ok()) return gpu.status();
   auto input = ctx.OpenInput({});
   if (!input.ok()) return input.status();
-  auto written = WriteRows(ctx.db(), *input, "SELECT * FROM " + Input(), ctx.request().output);
-  if (!written.ok()) return written.status();
-  OpOutcome out;
-  out.rows_in = written->rows_read;
-  out.rows_out = written->rows;
-  return out;
+  return ctx.WriteOutput(*input, "SELECT * FROM " + Input());
 }
 
 }  // namespace aidi::worker

@@ -89,12 +89,7 @@ StatusOr<OpOutcome> RunNormalize(OpContext& ctx) {
     sql += (i > 0 ? ", " : "") + expr + " AS " + col;
   }
   sql += ") FROM " + Input();
-  auto written = WriteRows(ctx.db(), *input, sql, ctx.request().output);
-  if (!written.ok()) return written.status();
-  OpOutcome out;
-  out.rows_in = written->rows_read;
-  out.rows_out = written->rows;
-  return out;
+  return ctx.WriteOutput(*input, sql);
 }
 
 }  // namespace aidi::worker

@@ -113,6 +113,16 @@ StatusOr<bool> OpContext::UseGpu(bool op_has_gpu_path, std::optional<int64_t> ro
   return false;
 }
 
+StatusOr<OpOutcome> OpContext::WriteOutput(const InputTable& input, std::string_view select_sql) {
+  auto written = WriteRows(db_, input, select_sql, request_.output);
+  if (!written.ok()) return written.status();
+  OpOutcome out;
+  out.rows_in = written->rows_read;
+  out.rows_out = written->rows;
+  out.rows_rejected = written->bad_rows;
+  return out;
+}
+
 bool OpContext::FallBackToCpu(const StatusOr<OpOutcome>& gpu_result) const {
   if (gpu_result.ok() || request_.device != Device::kAuto ||
       gpu_result.status().code() != StatusCode::kUnavailable) {

@@ -69,6 +69,11 @@ class OpContext {
   // anyway: the CPU path).
   [[nodiscard]] StatusOr<bool> UseGpu(bool op_has_gpu_path, std::optional<int64_t> rows) const;
 
+  // Writes the rows of `select_sql` (a query over `input`) to --output (WriteRows) and returns
+  // the outcome most ops report: rows read, rows written, bad rows skipped.
+  [[nodiscard]] StatusOr<OpOutcome> WriteOutput(const InputTable& input,
+                                                std::string_view select_sql);
+
   // After a CUDA path ran: true when it declined the work (Unavailable: out of memory, a case
   // it does not cover) and `--device auto` lets the CPU path do it instead (logged).
   bool FallBackToCpu(const StatusOr<OpOutcome>& gpu_result) const;

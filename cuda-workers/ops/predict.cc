@@ -93,12 +93,7 @@ StatusOr<OpOutcome> RunPredict(OpContext& ctx) {
   std::string sql = "SELECT * EXCLUDE (" + exclude + "), " + score + " AS score";
   if (logistic) sql += ", CAST((" + score + ") >= 0.5 AS BIGINT) AS label";
   sql += " FROM (SELECT *, " + zs + " AS aidi_z FROM " + Input() + ")";
-  auto written = WriteRows(ctx.db(), *input, sql, ctx.request().output);
-  if (!written.ok()) return written.status();
-  OpOutcome out;
-  out.rows_in = written->rows_read;
-  out.rows_out = written->rows;
-  return out;
+  return ctx.WriteOutput(*input, sql);
 }
 
 }  // namespace aidi::worker

@@ -74,13 +74,7 @@ StatusOr<OpOutcome> RunSelect(OpContext& ctx) {
   for (const DerivedColumn& d : derived) {
     if (replaced.count(d.name) == 0) add(expr::ToSql(d.expr) + " AS " + QuoteIdentifier(d.name));
   }
-  auto written =
-      WriteRows(ctx.db(), *input, "SELECT " + list + " FROM " + Input(), ctx.request().output);
-  if (!written.ok()) return written.status();
-  OpOutcome out;
-  out.rows_in = written->rows_read;
-  out.rows_out = written->rows;
-  return out;
+  return ctx.WriteOutput(*input, "SELECT " + list + " FROM " + Input());
 }
 
 }  // namespace aidi::worker

@@ -59,12 +59,7 @@ StatusOr<OpOutcome> RunSort(OpContext& ctx) {
            (keys[i].desc ? " DESC NULLS LAST" : " ASC NULLS LAST");
   }
   if (limit) sql += " LIMIT " + std::to_string(*limit);
-  auto written = WriteRows(ctx.db(), *input, sql, ctx.request().output);
-  if (!written.ok()) return written.status();
-  OpOutcome out;
-  out.rows_in = written->rows_read;
-  out.rows_out = written->rows;
-  return out;
+  return ctx.WriteOutput(*input, sql);
 }
 
 }  // namespace aidi::worker

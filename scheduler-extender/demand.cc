@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "base/json_nesting.h"
+#include "kube/core/json_fields.h"
 
 namespace aidi::extender {
 namespace {
 
+using kube::Field;
 using nlohmann::json;
 
 // One container's GPU request: requests, else limits.
@@ -45,13 +47,6 @@ std::optional<std::int64_t> FromList(const ResourceList& list) {
   auto it = list.find(kGpuResource);
   if (it == list.end()) return std::nullopt;
   return GpuQuantity(it->second);
-}
-
-const json& Field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
 }
 
 std::optional<std::int64_t> FromJsonList(const json& list) {

@@ -10,12 +10,15 @@
 #include "costmodel/evaluate.h"
 #include "costmodel/explain.h"
 #include "kube/client/api.h"
+#include "kube/core/json_fields.h"
 #include "kube/core/request.h"
 #include "scheduler-extender/demand.h"
 
 namespace aidi::extender {
 namespace {
 
+using kube::Field;
+using kube::StringField;
 using nlohmann::json;
 
 constexpr char kNotCached[] = "node is not in the aidi extender's node cache yet";
@@ -55,18 +58,6 @@ int FreeGpus(const costmodel::NodeOffer& offer, std::int64_t used,
 }
 
 double Finite(double v) { return std::isfinite(v) ? v : 0; }
-
-const json& Field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
-std::string StringField(const json& object, const char* key) {
-  const json& v = Field(object, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 // The API server's PodClient.
 class KubePodClient final : public PodClient {
@@ -190,6 +181,21 @@ void Gather(const NodeCache::Reader& reader, const ExtenderArgs& args,
   }
 }
 
+// Evaluates the request's candidates with the cost model and calls use(s) with the results
+// (s.refs, s.slots, s.estimates) while the cache's shared lock is held (s.refs point into it).
+template <typename F>
+void EvaluateCandidates(const NodeCache& cache, GpuLedger& ledger,
+                        const costmodel::ThroughputTable& throughput, const ExtenderArgs& args,
+                        const costmodel::Demand& demand, F&& use) {
+  Scratch& s = ThreadScratch();
+  const GpuLedger::ReservedMap reserved = ledger.ReservedByNode();
+  auto reader = cache.Read();
+  Gather(reader, args, reserved, &s);
+  costmodel::Estimator estimator(*reader.sites(), throughput);
+  costmodel::Evaluate(estimator, demand, s.refs, &s.estimates);
+  use(static_cast<const Scratch&>(s));
+}
+
 // Filter reasons repeat across nodes of one request (every L4 node "is not" the H100 a stage
 // wants): a message is built once per distinct wording (costmodel::SameFilterMessage).
 class FilterMessages {
@@ -237,32 +243,27 @@ ExtenderFilterResult Handlers::Filter(const ExtenderArgs& args) const {
     }
     return result;
   }
-  Scratch& s = ThreadScratch();
-  const GpuLedger::ReservedMap reserved = ledger_->ReservedByNode();
-  auto reader = cache_->Read();
-  Gather(reader, args, reserved, &s);
-  costmodel::Estimator estimator(*reader.sites(), throughput_);
-  costmodel::Evaluate(estimator, *demand, s.refs, &s.estimates);
-
-  result.passed.reserve(s.refs.size());
-  FilterMessages messages;
-  std::size_t next = 0;  // walks s.slots, which is in candidate order
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string& name = CandidateName(args, i);
-    if (next >= s.slots.size() || s.slots[next] != i) {
-      result.failed_nodes[name] = kNotCached;
-      continue;
+  EvaluateCandidates(*cache_, *ledger_, throughput_, args, *demand, [&](const Scratch& s) {
+    result.passed.reserve(s.refs.size());
+    FilterMessages messages;
+    std::size_t next = 0;  // walks s.slots, which is in candidate order
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string& name = CandidateName(args, i);
+      if (next >= s.slots.size() || s.slots[next] != i) {
+        result.failed_nodes[name] = kNotCached;
+        continue;
+      }
+      const costmodel::NodeEstimate& e = s.estimates[next];
+      if (e.feasible()) {
+        result.passed.push_back(name);
+      } else {
+        (costmodel::IsUnresolvable(e.reason) ? result.failed_and_unresolvable_nodes
+                                             : result.failed_nodes)[name] =
+            messages.For(e, s.refs[next], *demand);
+      }
+      ++next;
     }
-    const costmodel::NodeEstimate& e = s.estimates[next];
-    if (e.feasible()) {
-      result.passed.push_back(name);
-    } else {
-      (costmodel::IsUnresolvable(e.reason) ? result.failed_and_unresolvable_nodes
-                                           : result.failed_nodes)[name] =
-          messages.For(e, s.refs[next], *demand);
-    }
-    ++next;
-  }
+  });
   return result;
 }
 
@@ -272,16 +273,12 @@ HostPriorityList Handlers::Prioritize(const ExtenderArgs& args) const {
   for (std::size_t i = 0; i < n; ++i) list[i].host = CandidateName(args, i);
   auto demand = DemandOf(args.pod);
   if (!demand.ok()) return list;
-  Scratch& s = ThreadScratch();
-  const GpuLedger::ReservedMap reserved = ledger_->ReservedByNode();
-  auto reader = cache_->Read();
-  Gather(reader, args, reserved, &s);
-  costmodel::Estimator estimator(*reader.sites(), throughput_);
-  costmodel::Evaluate(estimator, *demand, s.refs, &s.estimates);
-  for (std::size_t k = 0; k < s.slots.size(); ++k) {
-    list[s.slots[k]].score =
-        std::clamp<std::int64_t>(s.estimates[k].score, kMinExtenderPriority, kMaxExtenderPriority);
-  }
+  EvaluateCandidates(*cache_, *ledger_, throughput_, args, *demand, [&](const Scratch& s) {
+    for (std::size_t k = 0; k < s.slots.size(); ++k) {
+      list[s.slots[k]].score = std::clamp<std::int64_t>(s.estimates[k].score, kMinExtenderPriority,
+                                                        kMaxExtenderPriority);
+    }
+  });
   return list;
 }
 

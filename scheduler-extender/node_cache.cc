@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "kube/client/api.h"
+#include "kube/core/json_fields.h"
 #include "kube/runtime/projection.h"
 #include "kube/runtime/store.h"
 #include "kube/runtime/watcher.h"
@@ -18,19 +19,9 @@ const kube::ResourceRef kEdgeSites{"aidi.dev", "v1alpha1", "edgesites", "EdgeSit
 
 namespace {
 
+using kube::Field;
+using kube::StringField;
 using nlohmann::json;
-
-const json& Field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
-std::string StringField(const json& object, const char* key) {
-  const json& v = Field(object, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 double NumberField(const json& object, const char* key) {
   const json& v = Field(object, key);
@@ -183,18 +174,7 @@ void NodeCache::ApplyPod(const json& pod) {
   std::int64_t gpus = node.empty() || terminated ? 0 : PodGpuRequest(pod);
   {
     std::unique_lock lock(mu_);
-    auto old = pods_.find(key);
-    if (old != pods_.end()) {
-      auto n = nodes_.find(old->second.node);
-      if (n != nodes_.end()) {
-        n->second.used = std::max<std::int64_t>(0, n->second.used - old->second.gpus);
-        if (!n->second.present && n->second.used == 0) {
-          nodes_.erase(n);
-          ++generation_;
-        }
-      }
-      pods_.erase(old);
-    }
+    ForgetPod(key);
     if (gpus > 0) {
       const std::size_t before = nodes_.size();
       nodes_[node].used += gpus;
@@ -205,24 +185,28 @@ void NodeCache::ApplyPod(const json& pod) {
   if (!node.empty() || terminated) NotifyPod(uid);
 }
 
+std::optional<NodeCache::PodEntry> NodeCache::ForgetPod(const std::string& key) {
+  auto old = pods_.find(key);
+  if (old == pods_.end()) return std::nullopt;
+  PodEntry entry = std::move(old->second);
+  pods_.erase(old);
+  auto n = nodes_.find(entry.node);
+  if (n != nodes_.end()) {
+    n->second.used = std::max<std::int64_t>(0, n->second.used - entry.gpus);
+    if (!n->second.present && n->second.used == 0) {  // only its pods kept it: gone now
+      nodes_.erase(n);
+      ++generation_;
+    }
+  }
+  return entry;
+}
+
 void NodeCache::DeletePod(const json& pod) {
   std::string key = PodKey(pod);
   std::string uid = StringField(Field(pod, "metadata"), "uid");
   {
     std::unique_lock lock(mu_);
-    auto old = pods_.find(key);
-    if (old != pods_.end()) {
-      if (uid.empty()) uid = old->second.uid;
-      auto n = nodes_.find(old->second.node);
-      if (n != nodes_.end()) {
-        n->second.used = std::max<std::int64_t>(0, n->second.used - old->second.gpus);
-        if (!n->second.present && n->second.used == 0) {
-          nodes_.erase(n);
-          ++generation_;
-        }
-      }
-      pods_.erase(old);
-    }
+    if (std::optional<PodEntry> old = ForgetPod(key); old && uid.empty()) uid = old->uid;
   }
   if (!uid.empty()) NotifyPod(uid);
 }

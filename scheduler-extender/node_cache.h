@@ -161,6 +161,9 @@ class NodeCache {
   // the site's index in sites_ (-1: unknown).
   int FillFromSite(costmodel::NodeOffer* offer) const;
   void NotifyPod(const std::string& uid) const;
+  // Under mu_ (exclusive): drops the pod "ns/name" and the GPUs it held on its node (and the
+  // node's entry when only pods kept it); the entry dropped, if there was one.
+  std::optional<PodEntry> ForgetPod(const std::string& key);
   void RebuildSites();  // under mu_ (exclusive)
 
   const costmodel::ThroughputTable& throughput_;

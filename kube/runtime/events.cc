@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "kube/client/api.h"
+#include "kube/core/json_fields.h"
 #include "kube/core/resource.h"
 
 namespace aidi::kube {
@@ -28,11 +29,6 @@ void TruncateUtf8(std::string& s, std::size_t max) {
   // Back off over continuation bytes (10xxxxxx) to the start of the character at `cut`.
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
   s.resize(cut);
-}
-
-std::string StringField(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 }  // namespace

@@ -5,27 +5,19 @@
 #include <limits>
 #include <utility>
 
+#include "kube/core/json_fields.h"
+
 namespace aidi::op {
 namespace {
 
+using kube::Field;
+using kube::StringField;
 using nlohmann::json;
 
 // metav1.Condition messages are at most 1024 bytes (the CRD's maxLength).
 constexpr std::size_t kMaxMessage = 1024;
 // How many conflicting nodes a Ready message names before "and N more".
 constexpr std::size_t kMaxNamedConflicts = 5;
-
-const json& Field(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
-std::string StringField(const json& object, const char* key) {
-  const json& v = Field(object, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 std::string NameOf(const json& object) { return StringField(Field(object, "metadata"), "name"); }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -16,10 +17,12 @@ namespace {
 
 using nlohmann::json;
 
-// The fixtures sit beside this file; CMake compiles it by absolute path, so __FILE__ finds them
-// whatever the test's working directory.
+// The fixtures sit beside this file. ctest names their folder in AIDI_TESTDATA_DIR (__FILE__ is no
+// guide: ccache's base directory makes it relative to the build folder).
 std::filesystem::path TestData(const std::string& name) {
-  return std::filesystem::path(__FILE__).parent_path() / "testdata" / "protobuf" / name;
+  const char* dir = std::getenv("AIDI_TESTDATA_DIR");
+  EXPECT_NE(dir, nullptr) << "AIDI_TESTDATA_DIR is not set; run this test through ctest";
+  return std::filesystem::path(dir != nullptr ? dir : "devcluster/testdata") / "protobuf" / name;
 }
 
 std::string ReadFile(const std::string& name) {

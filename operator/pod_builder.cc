@@ -42,8 +42,9 @@ std::string StagePodName(const std::string& pipeline, const std::string& stage, 
   return pipeline + "-" + stage + "-" + std::to_string(attempt);
 }
 
-std::string StageOutputPath(const std::string& pipeline, const std::string& stage) {
-  return std::string(kWorkspacePath) + "/" + pipeline + "/" + stage + "/out.parquet";
+std::string StageOutputPath(const std::string& pipeline, const Stage& stage) {
+  const char* file = stage.op && *stage.op == "train" ? "model.json" : "out.parquet";
+  return std::string(kWorkspacePath) + "/" + pipeline + "/" + stage.name + "/" + file;
 }
 
 json StageDemand(const PipelineSpec& spec, const Stage& stage, const StageContext& context) {
@@ -121,10 +122,19 @@ json BuildStagePod(const json& pipeline, const PipelineSpec& spec, const Stage& 
                              stage.params.is_null() ? "{}" : stage.params.dump()});
     for (const auto& in : EffectiveInputs(stage)) {
       args.push_back("--input");
-      args.push_back(in.stage ? StageOutputPath(name, *in.stage) : *in.uri);
+      if (!in.stage) {
+        args.push_back(*in.uri);
+        continue;
+      }
+      // Validation guarantees the stage exists; an unknown one would read nothing.
+      auto upstream = std::find_if(spec.stages.begin(), spec.stages.end(),
+                                   [&](const Stage& s) { return s.name == *in.stage; });
+      Stage named;
+      named.name = *in.stage;
+      args.push_back(StageOutputPath(name, upstream != spec.stages.end() ? *upstream : named));
     }
     args.push_back("--output");
-    args.push_back(StageOutputPath(name, stage.name));
+    args.push_back(StageOutputPath(name, stage));
     container["image"] = options.worker_image;
     container["command"] = json::array({"aidi-worker"});
     container["args"] = std::move(args);

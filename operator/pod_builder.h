@@ -51,8 +51,9 @@ struct StageContext {
 // The name of attempt `attempt` (1, 2, ...) of `stage`: "<pipeline>-<stage>-<attempt>".
 std::string StagePodName(const std::string& pipeline, const std::string& stage, int attempt);
 
-// Where a stage writes its output, and so where its readers find it.
-std::string StageOutputPath(const std::string& pipeline, const std::string& stage);
+// Where a stage writes its output, and so where its readers find it: out.parquet, or model.json
+// for a train stage (the worker picks formats by extension).
+std::string StageOutputPath(const std::string& pipeline, const Stage& stage);
 
 // The aidi.dev/demand object for `stage` (keys only where the spec says something).
 nlohmann::json StageDemand(const PipelineSpec& spec, const Stage& stage,

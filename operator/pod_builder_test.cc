@@ -139,6 +139,24 @@ TEST(PodBuilderTest, DemandTakesInputSiteFromTheBiggestInputOrTheUpstreamStage) 
   EXPECT_EQ(pod["spec"]["containers"][0]["args"][8], "s3://x/small");
 }
 
+TEST(PodBuilderTest, TrainWritesAJsonModelThatPredictReads) {
+  // The worker picks formats by extension: a model must be .json, for train and for predict.
+  PipelineSpec spec = Spec({{"stages",
+                             {{{"name", "prep"}, {"op", "normalize"}},
+                              {{"name", "fit"}, {"op", "train"}, {"dependsOn", {"prep"}}},
+                              {{"name", "score"},
+                               {"op", "predict"},
+                               {"inputs", {{{"stage", "prep"}}, {{"stage", "fit"}}}}}}}});
+  json fit = BuildStagePod(Pipeline(), spec, StageNamed(spec, "fit"), 1, {}, {});
+  json score = BuildStagePod(Pipeline(), spec, StageNamed(spec, "score"), 1, {}, {});
+  const json& fit_args = fit["spec"]["containers"][0]["args"];
+  EXPECT_EQ(fit_args[fit_args.size() - 1], "/workspace/etl/fit/model.json");
+  const json& score_args = score["spec"]["containers"][0]["args"];
+  EXPECT_EQ(score_args[6], "/workspace/etl/prep/out.parquet");
+  EXPECT_EQ(score_args[8], "/workspace/etl/fit/model.json");
+  EXPECT_EQ(score_args[10], "/workspace/etl/score/out.parquet");
+}
+
 TEST(PodBuilderTest, AvoidedSitesBecomeNotInAffinity) {
   PipelineSpec spec = Spec({{"stages", {{{"name", "a"}, {"op", "read_csv"}}}}});
   StageContext context;

@@ -199,10 +199,19 @@ json BuildStagePod(const json& pipeline, const PipelineSpec& spec, const Stage& 
 
   // Sites the pod may and may not run on, as required node affinity, so the constraints hold
   // even when a stock scheduler places the pod.
+  // Sites mode names them; Cloud and Edge mean the sites of those types (as in the demand), so
+  // a CPU stage that no extender sees still keeps to them. With no site of the type known yet
+  // there is nothing to name, and the pod is left unconstrained.
   json expressions = json::array();
   if (stage.placement.mode == PlacementMode::kSites) {
     expressions.push_back(
         {{"key", kSiteLabel}, {"operator", "In"}, {"values", stage.placement.sites}});
+  } else if (stage.placement.mode == PlacementMode::kCloud ||
+             stage.placement.mode == PlacementMode::kEdge) {
+    json sites = StageDemand(spec, stage, context).value("sites", json::array());
+    if (!sites.empty()) {
+      expressions.push_back({{"key", kSiteLabel}, {"operator", "In"}, {"values", sites}});
+    }
   }
   if (!avoid_sites.empty()) {
     expressions.push_back({{"key", kSiteLabel}, {"operator", "NotIn"}, {"values", avoid_sites}});

@@ -157,6 +157,28 @@ TEST(PodBuilderTest, TrainWritesAJsonModelThatPredictReads) {
   EXPECT_EQ(score_args[10], "/workspace/etl/score/out.parquet");
 }
 
+TEST(PodBuilderTest, EdgeAndCloudModesBecomeSiteAffinity) {
+  PipelineSpec spec = Spec({{"stages",
+                             {{{"name", "e"}, {"op", "noop"}, {"placement", {{"mode", "Edge"}}}},
+                              {{"name", "c"}, {"op", "noop"}, {"placement", {{"mode", "Cloud"}}}},
+                              {{"name", "a"}, {"op", "noop"}}}}});
+  StageContext context;
+  context.site_types = {{"edge-1", "Edge"}, {"plant", "OnPrem"}, {"cloud-1", "Cloud"}};
+  auto terms = [&](const std::string& stage) {
+    json pod = BuildStagePod(Pipeline(), spec, StageNamed(spec, stage), 1, context, {});
+    return pod["spec"].value("affinity", json::object());
+  };
+  EXPECT_EQ(terms("e")["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+                     ["nodeSelectorTerms"][0]["matchExpressions"][0]["values"],
+            json::array({"edge-1", "plant"}));
+  EXPECT_EQ(terms("c")["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+                     ["nodeSelectorTerms"][0]["matchExpressions"][0]["values"],
+            json::array({"cloud-1"}));
+  EXPECT_TRUE(terms("a").empty());  // Auto: anywhere
+  context.site_types.clear();       // no site known yet: nothing to name
+  EXPECT_TRUE(terms("e").empty());
+}
+
 TEST(PodBuilderTest, AvoidedSitesBecomeNotInAffinity) {
   PipelineSpec spec = Spec({{"stages", {{{"name", "a"}, {"op", "read_csv"}}}}});
   StageContext context;

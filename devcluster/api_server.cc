@@ -117,6 +117,19 @@ std::variant<std::string, json> YamlToJson(const std::string& text) {
   }
 }
 
+std::variant<std::string, std::vector<json>> YamlStreamToJson(const std::string& text) {
+  try {
+    std::vector<json> docs;
+    for (const YAML::Node& doc : YAML::LoadAll(text)) {
+      if (doc.IsNull()) continue;  // an empty document between two "---"
+      docs.push_back(YamlNodeToJson(doc, 0));
+    }
+    return docs;
+  } catch (const std::exception& e) {
+    return std::string(e.what());
+  }
+}
+
 std::variant<kube::ApiError, json> DecodeBody(const ApiServer::Ctx& c, bool allow_yaml) {
   MediaType mt = ParseMediaType(c.req.Header("content-type"));
   json body;

@@ -40,6 +40,8 @@ std::variant<kube::ApiError, nlohmann::json> DecodeBody(const ApiServer::Ctx& c,
 // Parses YAML text (one document) into JSON, Kubernetes-style: unquoted scalars become
 // numbers, booleans or null when they look like one.
 std::variant<std::string, nlohmann::json> YamlToJson(const std::string& text);
+// Every non-empty document of a YAML stream ("---" separated), or the parser's error.
+std::variant<std::string, std::vector<nlohmann::json>> YamlStreamToJson(const std::string& text);
 
 // Which stored objects a list, watch or deletecollection selects: namespace (empty: all),
 // label selector, field selector (metadata.name, metadata.namespace and the type's selectable

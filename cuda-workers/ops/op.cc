@@ -133,7 +133,39 @@ bool OpContext::FallBackToCpu(const StatusOr<OpOutcome>& gpu_result) const {
   return true;
 }
 
-StatusOr<Json> RunOp(const RunRequest& request) {
+namespace {
+
+// Stage inputs are URIs (the Pipeline schema asks for a scheme): file:// names a local path;
+// other schemes are for custom stages that fetch data, not for the worker.
+StatusOr<std::string> LocalPath(const std::string& flag, const std::string& uri) {
+  constexpr std::string_view kFile = "file://";
+  if (uri.rfind(kFile, 0) == 0) {
+    std::string path = uri.substr(kFile.size());
+    if (path.empty() || path[0] != '/') {
+      return Status::InvalidArgument(flag + " " + uri + ": a file URI needs an absolute path (file:///data/x.csv)");
+    }
+    return path;
+  }
+  auto scheme_end = uri.find("://");
+  if (scheme_end != std::string::npos && scheme_end > 0 &&
+      uri.find('/') > scheme_end) {
+    return Status::InvalidArgument(flag + " " + uri + ": the worker reads local files and file:// URIs only; fetch " + uri.substr(0, scheme_end) + ":// data into the workspace with a custom stage first");
+  }
+  return uri;
+}
+
+}  // namespace
+
+StatusOr<Json> RunOp(const RunRequest& original) {
+  RunRequest request = original;
+  for (std::string& input : request.inputs) {
+    auto path = LocalPath("--input", input);
+    if (!path.ok()) return path.status();
+    input = *path;
+  }
+  auto output = LocalPath("--output", request.output);
+  if (!output.ok()) return output.status();
+  request.output = *output;
   const OpInfo* op = FindOp(request.op);
   if (op == nullptr) {
     std::string names;

@@ -146,9 +146,10 @@ Status CheckOutputDirectory(const std::string& path) {
   fs::path parent = fs::path(path).parent_path();
   if (parent.empty()) parent = ".";
   std::error_code ec;
-  if (!fs::is_directory(parent, ec)) {
-    return Status::InvalidArgument("--output " + path + ": directory " + parent.string() +
-                                   " does not exist");
+  // A pipeline stage writes into its own folder (/workspace/PIPELINE/STAGE/): make it.
+  if (!fs::is_directory(parent, ec) && (!fs::create_directories(parent, ec) || ec)) {
+    return Status::InvalidArgument("--output " + path + ": cannot create directory " +
+                                   parent.string() + ": " + ec.message());
   }
   if (fs::is_directory(path, ec)) {
     return Status::InvalidArgument("--output " + path + ": is a directory");

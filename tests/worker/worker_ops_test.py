@@ -416,10 +416,21 @@ class CliTest(WorkerTest):
         self.fails("noop", {}, self.write("data.txt", "a\n1\n"), "data.txt", "unknown format")
         self.fails("noop", {}, self.main_csv, "out.xlsx", "unknown format",
                    output=self.out("out.xlsx"))
-        r = worker(*self.args("noop", {}, self.main_csv, self.out("does-not-exist/o.csv")))
+        # A stage writes into its own folder: missing directories are made.
+        nested = os.path.join(tempfile.mkdtemp(prefix="nested-", dir=self.root), "new", "stage", "o.csv")
+        self.run_ok("noop", {}, self.main_csv, nested)
+        blocker = self.write("blocker", "a file, not a directory")
+        r = worker(*self.args("noop", {}, self.main_csv, os.path.join(blocker, "o.csv")))
         self.assertNotEqual(r.rc, 0, r)
-        self.assertIn("does-not-exist", r.stderr.splitlines()[-1])
-        self.assertFalse(os.path.exists(self.out("does-not-exist")))
+        self.assertIn("cannot create directory", r.stderr.splitlines()[-1])
+        # Inputs are URIs in a Pipeline: file:// is a local path, other schemes are refused.
+        r = worker(*self.args("noop", {}, "file://" + self.main_csv, "file://" + self.out("u.csv")))
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.check_summary(r, "noop")["rowsIn"], N)
+        self.assertTrue(os.path.isfile(self.out("u.csv")))
+        self.fails("noop", {}, "s3://bucket/data.csv", "s3://bucket/data.csv", "local files",
+                   "custom stage")
+        self.fails("noop", {}, "file://relative.csv", "absolute path")
         self.fails("noop", {}, self.main_csv, "o.json", "writes a table", output=self.out("o.json"))
         parquet = self.out("p.parquet")
         self.run_ok("convert", {}, self.main_csv, parquet)

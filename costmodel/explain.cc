@@ -35,23 +35,31 @@ std::string_view Words(FilterReason reason) {
 }
 
 // The feasible index other than `best` with the lowest cost (Best()'s order), or nullopt.
-std::optional<size_t> RunnerUp(std::span<const NodeEstimate> estimates, size_t best) {
-  std::optional<size_t> next;
+// The alternative worth naming: the best-ranked other node, passing over the chosen node's twins
+// (same site, GPU model and estimate) when anything else fits, since "vs the same on its
+// neighbour" tells the reader nothing.
+std::optional<size_t> RunnerUp(std::span<const NodeOffer> nodes,
+                               std::span<const NodeEstimate> estimates, size_t best) {
+  const NodeEstimate& b = estimates[best];
+  auto twin = [&](size_t i) {
+    const NodeEstimate& e = estimates[i];
+    return nodes[i].site == nodes[best].site && nodes[i].gpu_model == nodes[best].gpu_model &&
+           e.money == b.money && e.finish_seconds == b.finish_seconds;
+  };
+  auto better = [&](size_t i, size_t j) {
+    const NodeEstimate& e = estimates[i];
+    const NodeEstimate& n = estimates[j];
+    return e.cost < n.cost ||
+           (e.cost == n.cost && (e.finish_seconds < n.finish_seconds ||
+                                 (e.finish_seconds == n.finish_seconds && e.money < n.money)));
+  };
+  std::optional<size_t> next, next_twin;
   for (size_t i = 0; i < estimates.size(); ++i) {
     if (i == best || !estimates[i].feasible()) continue;
-    const NodeEstimate& e = estimates[i];
-    if (!next) {
-      next = i;
-      continue;
-    }
-    const NodeEstimate& n = estimates[*next];
-    if (e.cost < n.cost ||
-        (e.cost == n.cost && (e.finish_seconds < n.finish_seconds ||
-                              (e.finish_seconds == n.finish_seconds && e.money < n.money)))) {
-      next = i;
-    }
+    std::optional<size_t>& slot = twin(i) ? next_twin : next;
+    if (!slot || better(i, *slot)) slot = i;
   }
-  return next;
+  return next ? next : next_twin;
 }
 
 std::string SiteWords(std::string_view site) {
@@ -114,7 +122,7 @@ std::string ExplainChoice(const Demand& demand, std::span<const NodeOffer> nodes
                           std::string_view currency) {
   if (best >= estimates.size() || best >= nodes.size() || !estimates[best].feasible()) return "";
   const NodeEstimate& b = estimates[best];
-  std::optional<size_t> next = RunnerUp(estimates, best);
+  std::optional<size_t> next = RunnerUp(nodes, estimates, best);
   if (!next) return "only node that fits: " + SummarizeFilter(estimates);
 
   if (std::string gravity = DataGravity(demand, nodes, estimates, best, currency);

@@ -58,6 +58,19 @@ TEST_F(ExplainTest, Balanced) {
             "h100: best balance of cost and time: $18.00 in 4.0 h vs $15.00 in 10.0 h on a100");
 }
 
+TEST_F(ExplainTest, ComparesWithSomethingOtherThanATwinOfTheChosenNode) {
+  Demand d = testing::GpuDemand(1, 36000, Objective::kBalanced);
+  std::vector<NodeOffer> nodes = {MakeNode("h100-1", "cloud-fra", kH100, 1, 1),
+                                  MakeNode("h100-2", "cloud-fra", kH100, 1, 1),
+                                  MakeNode("a100", "cloud-fra", kA100, 1, 1)};
+  // h100-2 ranks second but is the same offer: a100 is the choice that was passed over.
+  EXPECT_EQ(Explain(d, nodes),
+            "h100-1: best balance of cost and time: $18.00 in 4.0 h vs $15.00 in 10.0 h on a100");
+  nodes.pop_back();  // only twins left: name one
+  EXPECT_EQ(Explain(d, nodes),
+            "h100-1: best balance of cost and time: $18.00 in 4.0 h vs $18.00 in 4.0 h on h100-2");
+}
+
 TEST_F(ExplainTest, CustomWeights) {
   Demand d = testing::GpuDemand(1, 36000, Objective::kMinTime);
   d.weights = Weights{.cost = 5, .time = 1, .latency = 0};

@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""aidi end to end on one machine, with nothing faked: aidi-devcluster with nodes, its node agent
+and scheduler loop; aidi-scheduler-extender called by that loop; aidi-operator; aidi-worker in
+every op stage. Real kubectl checks what a user would look at.
+
+The pipeline is examples/quickstart.yaml on the sites of examples/edgesites.yaml and the nodes of
+examples/devcluster/nodes.yaml: the data-gravity stage (`features`: 400 GB at edge-berlin) must
+stay at edge-berlin, the compute-heavy stage (`train`: four reference-GPU hours) must go to the
+cloud's H100s, the Edge-only CPU stage (`report`) must stay off the cloud, and the reasons must
+say so.
+
+    /usr/bin/python3 tests/e2e/quickstart_test.py --bin build/bin
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "devcluster"))
+import harness  # noqa: E402
+from harness import DevCluster, poll  # noqa: E402
+
+REPO = harness.REPO
+BIN = None
+EDGE_SITES = ("edge-berlin", "munich-plant")
+
+
+def take_bin_arg(argv):
+    if "--bin" in argv:
+        i = argv.index("--bin")
+        path = argv[i + 1]
+        del argv[i:i + 2]
+        return os.path.abspath(path)
+    return os.path.join(REPO, "build", "bin")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def uid_65532_can_run(binary):
+    if os.geteuid() != 0:
+        return True
+    r = subprocess.run(["setpriv", "--reuid=65532", "--regid=65532", "--clear-groups", "test", "-x", binary],
+                       capture_output=True)
+    return r.returncode == 0
+
+
+class Quickstart(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.procs = []
+        cls.dc = None
+        try:
+            cls.start()
+        except BaseException:
+            cls.stop_all()
+            raise
+
+    @classmethod
+    def start(cls):
+        port = free_port()
+        tmp_config = os.path.join(harness.tempfile.mkdtemp(prefix="aidi-quickstart."), "scheduler-config.yaml")
+        with open(os.path.join(REPO, "examples", "devcluster", "scheduler-config.yaml")) as f:
+            config = f.read().replace("http://127.0.0.1:8888", "http://127.0.0.1:%d" % port)
+        with open(tmp_config, "w") as f:
+            f.write(config)
+        args = ["--nodes", os.path.join(REPO, "examples", "devcluster", "nodes.yaml"), "--run-pods",
+                "--scheduler-config", tmp_config]
+        if not uid_65532_can_run(os.path.join(BIN, "aidi-worker")):
+            args.append("--run-pods-as-self")
+        cls.dc = DevCluster(*args, binary=os.path.join(BIN, "aidi-devcluster"),
+                            state_dir=os.path.join(os.path.dirname(tmp_config), "state"), name="quickstart")
+        cls.dc.start()
+        cls.env = dict(os.environ, KUBECONFIG=cls.dc.kubeconfig, KUBECACHEDIR=os.path.join(cls.dc.tmp, "cache"))
+        cls.kubectl("apply", "-f", os.path.join(REPO, "crds"))
+        cls.kubectl("wait", "--for=condition=Established", "crd/pipelines.aidi.dev", "crd/edgesites.aidi.dev",
+                    "--timeout=30s")
+        for name, cmd in (
+                ("extender", [os.path.join(BIN, "aidi-scheduler-extender"), "--listen", "127.0.0.1:%d" % port,
+                              "--kubeconfig", cls.dc.kubeconfig]),
+                ("operator", [os.path.join(BIN, "aidi-operator"), "--kubeconfig", cls.dc.kubeconfig,
+                              "--metrics-addr", "", "--health-addr", ""])):
+            log = open(os.path.join(cls.dc.tmp, name + ".log"), "ab")
+            cls.procs.append((name, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log))
+
+        def extender_ready():
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                return s.recv(64).startswith(b"HTTP/1.1 200")
+        poll(extender_ready, timeout=20, what="the extender's /readyz")
+        cls.kubectl("apply", "-f", os.path.join(REPO, "examples", "edgesites.yaml"),
+                    "-f", os.path.join(REPO, "examples", "workspace.yaml"))
+        poll(lambda: cls.kubectl("get", "es", "gpu-cloud", "-o", "jsonpath={.status.gpus.total}") == "16",
+             timeout=20, what="gpu-cloud's GPUs counted")
+        cls.kubectl("apply", "-f", os.path.join(REPO, "examples", "quickstart.yaml"))
+        cls.kubectl("wait", "--for=condition=Complete", "aip/quickstart", "--timeout=240s", timeout=260)
+        cls.pipeline = json.loads(cls.kubectl("get", "aip", "quickstart", "-o", "json"))
+        cls.stages = {s["name"]: s for s in cls.pipeline["status"]["stages"]}
+
+    @classmethod
+    def kubectl(cls, *args, timeout=60, check=True):
+        r = subprocess.run(["kubectl", *args], env=cls.env, capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("kubectl %s failed (%d): %s\n--- devcluster log ---\n%s\n%s" % (
+                " ".join(args), r.returncode, r.stderr, cls.dc.log_tail(40), cls.logs_of("operator")))
+        return r.stdout.strip()
+
+    @classmethod
+    def logs_of(cls, name):
+        try:
+            with open(os.path.join(cls.dc.tmp, name + ".log"), "rb") as f:
+                return "--- %s log ---\n%s" % (name, b"\n".join(f.read().splitlines()[-30:]).decode(errors="replace"))
+        except OSError:
+            return ""
+
+    @classmethod
+    def stop_all(cls):
+        for _, p, log in cls.procs:
+            if p.poll() is None:
+                p.terminate()
+        for _, p, log in cls.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            log.close()
+        if cls.dc is not None:
+            cls.dc.stop()
+            cls.dc.cleanup()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_all()
+
+    # -- where the stages ran, and why ------------------------------------------------------
+
+    def test_every_stage_succeeded(self):
+        self.assertEqual(self.pipeline["status"]["phase"], "Succeeded")
+        self.assertEqual(sorted(self.stages), ["collect", "features", "report", "score", "train"])
+        for name, s in self.stages.items():
+            self.assertEqual(s["phase"], "Succeeded", s)
+            self.assertTrue(s.get("node"), s)
+
+    def test_data_gravity_keeps_features_at_the_edge(self):
+        s = self.stages["features"]
+        self.assertEqual(s["site"], "edge-berlin", s)
+        self.assertEqual(s["node"], "berlin-store-gpu-1", s)
+        reason = s["placement"]["reason"]
+        self.assertTrue(reason.startswith("data gravity: 400 GB at edge-berlin; moving it to gpu-cloud takes 1.8 h"),
+                        reason)
+
+    def test_compute_heavy_train_goes_to_the_cloud(self):
+        s = self.stages["train"]
+        self.assertEqual(s["site"], "gpu-cloud", s)
+        self.assertIn(s["node"], ("cloud-h100-1", "cloud-h100-2"))
+        placement = s["placement"]
+        # Balanced: cheaper and sooner on an H100 than on the edge's L4 with its data next door.
+        self.assertIn("vs", placement["reason"])
+        self.assertIn("on berlin-store-gpu-1", placement["reason"])
+        self.assertGreater(placement["score"], 0)
+
+    def test_edge_only_stage_stays_off_the_cloud(self):
+        self.assertIn(self.stages["report"]["site"], EDGE_SITES)
+        self.assertEqual(self.stages["collect"]["site"], "edge-berlin")  # placement Sites
+
+    def test_the_pod_carries_the_extenders_annotation(self):
+        pod = json.loads(self.kubectl("get", "pod", "-l", "aidi.dev/pipeline=quickstart,aidi.dev/stage=train",
+                                      "-o", "jsonpath={.items[0]}"))
+        placement = json.loads(pod["metadata"]["annotations"]["aidi.dev/placement"])
+        self.assertEqual(placement["node"], pod["spec"]["nodeName"])
+        self.assertEqual(placement["site"], "gpu-cloud")
+        self.assertEqual(placement["reason"], self.stages["train"]["placement"]["reason"])
+        # devcluster's scheduler loop reported the binding as kube-scheduler does.
+        events = self.kubectl("get", "events", "--field-selector",
+                              "involvedObject.name=%s,reason=Scheduled" % pod["metadata"]["name"],
+                              "-o", "jsonpath={.items[*].message}")
+        self.assertIn("Successfully assigned default/%s to %s" % (pod["metadata"]["name"], pod["spec"]["nodeName"]),
+                      events)
+
+    # -- what kubectl shows --------------------------------------------------------------------
+
+    def test_kubectl_logs_show_the_workers_summary(self):
+        expected = {"features": ("normalize", 20000), "train": ("train", 20000),
+                    "score": ("predict", 20000), "report": ("groupby", 200)}
+        for stage, (op, rows) in expected.items():
+            pod = self.kubectl("get", "pod", "-l", "aidi.dev/pipeline=quickstart,aidi.dev/stage=" + stage,
+                               "-o", "jsonpath={.items[0].metadata.name}")
+            last = self.kubectl("logs", pod, "--tail=1")
+            summary = json.loads(last)
+            self.assertEqual(summary["op"], op, last)
+            self.assertEqual(summary["device"], "cpu", last)
+            if op == "train":
+                self.assertEqual(summary["rowsIn"], rows, last)
+                self.assertGreater(summary["metrics"]["accuracy"], 0.8, last)
+            else:
+                self.assertEqual(summary["rowsOut"], rows, last)
+            # The same summary is the container's termination message.
+            message = self.kubectl("get", "pod", pod, "-o",
+                                   "jsonpath={.status.containerStatuses[0].state.terminated.message}")
+            self.assertEqual(json.loads(message)["op"], op)
+        collect = self.kubectl("logs", "quickstart-collect-1")
+        self.assertIn("wrote 20000 readings", collect)
+
+    def test_kubectl_get_aip_and_es(self):
+        rows = self.kubectl("get", "aip").splitlines()
+        self.assertEqual(rows[0].split(), ["NAME", "PHASE", "PROGRESS", "SITES", "AGE"])
+        self.assertEqual(rows[1].split()[:4], ["quickstart", "Succeeded", "5/5", "edge-berlin,gpu-cloud"])
+        es = {line.split()[0]: line.split() for line in self.kubectl("get", "es").splitlines()[1:]}
+        # NAME TYPE READY GPUS... LATENCY AGE: every GPU is free again once the pipeline is done.
+        poll(lambda: "16/16 free" in self.kubectl("get", "es", "gpu-cloud"), timeout=20,
+             what="gpu-cloud's GPUs freed")
+        self.assertEqual(es["gpu-cloud"][1:3], ["Cloud", "2/2"])
+        self.assertEqual(es["edge-berlin"][1:3], ["Edge", "1/1"])
+        self.assertEqual(es["munich-plant"][1:3], ["OnPrem", "1/1"])
+        nodes = self.kubectl("get", "nodes", "-l", "aidi.dev/site=munich-plant", "-o", "name")
+        self.assertEqual(nodes, "node/munich-plant-1")  # joined by the site's nodeSelector
+
+    def test_pods_ran_as_kubelet_reports_them(self):
+        pods = json.loads(self.kubectl("get", "pods", "-l", "aidi.dev/pipeline=quickstart", "-o", "json"))["items"]
+        self.assertEqual(len(pods), 5)
+        for pod in pods:
+            status = pod["status"]
+            self.assertEqual(status["phase"], "Succeeded", pod["metadata"]["name"])
+            terminated = status["containerStatuses"][0]["state"]["terminated"]
+            self.assertEqual((terminated["exitCode"], terminated["reason"]), (0, "Completed"))
+            conditions = {c["type"]: c["status"] for c in status["conditions"]}
+            self.assertEqual(conditions["PodScheduled"], "True")
+            self.assertEqual(conditions["Ready"], "False")  # completed pods are not ready
+
+
+if __name__ == "__main__":
+    BIN = take_bin_arg(sys.argv)
+    unittest.main(verbosity=2)

@@ -186,7 +186,8 @@ json BuildStagePod(const json& pipeline, const PipelineSpec& spec, const Stage& 
       {"securityContext",
        {{"runAsNonRoot", true}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
   };
-  if (stage.op) pod_spec["securityContext"]["fsGroup"] = kWorkerUid;
+  // Every stage of a pipeline shares the workspace, custom images included: one group owns it.
+  pod_spec["securityContext"]["fsGroup"] = kWorkerUid;
   if (spec.service_account_name) {
     pod_spec["serviceAccountName"] = *spec.service_account_name;
   } else {

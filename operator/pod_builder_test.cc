@@ -91,6 +91,7 @@ TEST(PodBuilderTest, CustomStageRunsItsOwnContainer) {
   EXPECT_EQ(c["args"], json::array({"--epochs", "3"}));
   EXPECT_EQ(c["env"][0], json({{"name", "MODE"}, {"value", "fast"}}));
   EXPECT_FALSE(c["securityContext"].contains("runAsUser"));  // the image's own non-root user
+  EXPECT_EQ(pod["spec"]["securityContext"]["fsGroup"], 65532);  // shares the workspace's group
   EXPECT_EQ(pod["spec"]["volumes"][0]["emptyDir"], json::object());  // no workspace PVC
   EXPECT_EQ(pod["spec"]["automountServiceAccountToken"], false);
   EXPECT_FALSE(pod["spec"].contains("affinity"));

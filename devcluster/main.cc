@@ -291,13 +291,12 @@ int main(int argc, char** argv) {
     agent_options.bin_dir = std::filesystem::path(agent_options.self_exe).parent_path().string();
     agent_options.honour_run_as_user = !run_pods_as_self;
     node_agent = std::make_unique<NodeAgent>(agent_client, agent_options);
-    api.SetPodLogSource([&node_agent](const std::string& ns, const std::string& pod,
-                                      const std::string& container, const nlohmann::json& o) {
-      return node_agent->Logs(ns, pod, container, o);
-    });
+    api.SetPodLogSource(
+        [&node_agent](const std::string& ns, const std::string& pod, const std::string& container,
+                      const nlohmann::json& o) { return node_agent->Logs(ns, pod, container, o); });
     agent_threads.emplace_back([&] { node_agent->Run(); });
-    log::Info("running pods", {{"nodes", agent_options.nodes.size()},
-                               {"binDir", agent_options.bin_dir}});
+    log::Info("running pods",
+              {{"nodes", agent_options.nodes.size()}, {"binDir", agent_options.bin_dir}});
   }
   if (scheduler_config) {
     scheduler = std::make_unique<Scheduler>(agent_client, *scheduler_config);

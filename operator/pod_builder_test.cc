@@ -90,7 +90,7 @@ TEST(PodBuilderTest, CustomStageRunsItsOwnContainer) {
   EXPECT_EQ(c["command"], json::array({"python", "train.py"}));
   EXPECT_EQ(c["args"], json::array({"--epochs", "3"}));
   EXPECT_EQ(c["env"][0], json({{"name", "MODE"}, {"value", "fast"}}));
-  EXPECT_FALSE(c["securityContext"].contains("runAsUser"));  // the image's own non-root user
+  EXPECT_FALSE(c["securityContext"].contains("runAsUser"));     // the image's own non-root user
   EXPECT_EQ(pod["spec"]["securityContext"]["fsGroup"], 65532);  // shares the workspace's group
   EXPECT_EQ(pod["spec"]["volumes"][0]["emptyDir"], json::object());  // no workspace PVC
   EXPECT_EQ(pod["spec"]["automountServiceAccountToken"], false);
@@ -170,10 +170,10 @@ TEST(PodBuilderTest, EdgeAndCloudModesBecomeSiteAffinity) {
     return pod["spec"].value("affinity", json::object());
   };
   EXPECT_EQ(terms("e")["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
-                     ["nodeSelectorTerms"][0]["matchExpressions"][0]["values"],
+                      ["nodeSelectorTerms"][0]["matchExpressions"][0]["values"],
             json::array({"edge-1", "plant"}));
   EXPECT_EQ(terms("c")["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
-                     ["nodeSelectorTerms"][0]["matchExpressions"][0]["values"],
+                      ["nodeSelectorTerms"][0]["matchExpressions"][0]["values"],
             json::array({"cloud-1"}));
   EXPECT_TRUE(terms("a").empty());  // Auto: anywhere
   context.site_types.clear();       // no site known yet: nothing to name

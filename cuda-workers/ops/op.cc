@@ -142,14 +142,16 @@ StatusOr<std::string> LocalPath(const std::string& flag, const std::string& uri)
   if (uri.rfind(kFile, 0) == 0) {
     std::string path = uri.substr(kFile.size());
     if (path.empty() || path[0] != '/') {
-      return Status::InvalidArgument(flag + " " + uri + ": a file URI needs an absolute path (file:///data/x.csv)");
+      return Status::InvalidArgument(flag + " " + uri +
+                                     ": a file URI needs an absolute path (file:///data/x.csv)");
     }
     return path;
   }
   auto scheme_end = uri.find("://");
-  if (scheme_end != std::string::npos && scheme_end > 0 &&
-      uri.find('/') > scheme_end) {
-    return Status::InvalidArgument(flag + " " + uri + ": the worker reads local files and file:// URIs only; fetch " + uri.substr(0, scheme_end) + ":// data into the workspace with a custom stage first");
+  if (scheme_end != std::string::npos && scheme_end > 0 && uri.find('/') > scheme_end) {
+    return Status::InvalidArgument(
+        flag + " " + uri + ": the worker reads local files and file:// URIs only; fetch " +
+        uri.substr(0, scheme_end) + ":// data into the workspace with a custom stage first");
   }
   return uri;
 }

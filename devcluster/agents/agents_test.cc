@@ -60,7 +60,8 @@ TEST(ExpandEnvReferences, FollowsTheKubeletRules) {
   std::vector<std::pair<std::string, std::string>> env = {{"A", "1"}, {"B", "two"}, {"A", "3"}};
   EXPECT_EQ(ExpandEnvReferences("$(A)-$(B)", env), "3-two");  // the last definition wins
   EXPECT_EQ(ExpandEnvReferences("$(MISSING) stays", env), "$(MISSING) stays");
-  EXPECT_EQ(ExpandEnvReferences("$$(A) is escaped, $ alone too$", env), "$(A) is escaped, $ alone too$");
+  EXPECT_EQ(ExpandEnvReferences("$$(A) is escaped, $ alone too$", env),
+            "$(A) is escaped, $ alone too$");
   EXPECT_EQ(ExpandEnvReferences("$(unclosed", env), "$(unclosed");
 }
 

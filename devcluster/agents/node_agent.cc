@@ -51,7 +51,8 @@ std::string ExpandEnvReferences(const std::string& text,
       continue;
     }
     const std::string name = text.substr(i + 2, close - i - 2);
-    auto it = std::find_if(env.rbegin(), env.rend(), [&](const auto& e) { return e.first == name; });
+    auto it =
+        std::find_if(env.rbegin(), env.rend(), [&](const auto& e) { return e.first == name; });
     out += it != env.rend() ? it->second : text.substr(i, close - i + 1);
     i = close;
   }
@@ -146,7 +147,8 @@ std::string FieldPathValue(const json& pod, const std::string& path) {
 }
 
 std::optional<unsigned> OptUint(const json& sc, const char* key) {
-  if (sc.is_object() && sc.contains(key) && sc[key].is_number_integer() && sc[key].get<long long>() >= 0) {
+  if (sc.is_object() && sc.contains(key) && sc[key].is_number_integer() &&
+      sc[key].get<long long>() >= 0) {
     return sc[key].get<unsigned>();
   }
   return std::nullopt;
@@ -180,9 +182,10 @@ struct NodeAgent::Impl {
   void KillLocked(PodRun& run, std::chrono::seconds grace);
   void Forget(const kube::ObjectKey& key);
   json PrepareVolumes(const json& pod, const std::string& dir, std::optional<unsigned> fs_group);
-  std::vector<std::pair<std::string, std::string>> ResolveEnv(const json& pod, const json& container);
-  StatusOr<json> GetObject(const kube::ResourceRef& rt, const std::string& ns, const std::string& name,
-                           const std::string& what);
+  std::vector<std::pair<std::string, std::string>> ResolveEnv(const json& pod,
+                                                              const json& container);
+  StatusOr<json> GetObject(const kube::ResourceRef& rt, const std::string& ns,
+                           const std::string& name, const std::string& what);
   Status Start(const json& pod, PodRun& run);
   void Reap(std::string uid, std::size_t index, pid_t pid);
   Status WriteStatus(const PodRun& run);
@@ -257,8 +260,8 @@ void NodeAgent::Impl::Reap(std::string uid, std::size_t index, pid_t pid) {
       c.exit_code = 128 + c.signal;
     }
     key = it->second.key;
-    log::Info("container exited", {{"pod", key.String()}, {"container", c.name},
-                                   {"exitCode", c.exit_code}});
+    log::Info("container exited",
+              {{"pod", key.String()}, {"container", c.name}, {"exitCode", c.exit_code}});
   }
   controller.Enqueue(key);
 }
@@ -309,8 +312,8 @@ json NodeAgent::Impl::PrepareVolumes(const json& pod, const std::string& dir,
         auto bound = kube::Api(client, kPvcs, ns)
                          .PatchStatus(claim, kube::PatchType::kMerge, {{"status", status}});
         if (!bound.ok()) {
-          log::Warn("cannot mark the claim Bound", {{"claim", ns + "/" + claim},
-                                                   {"error", bound.status().message()}});
+          log::Warn("cannot mark the claim Bound",
+                    {{"claim", ns + "/" + claim}, {"error", bound.status().message()}});
         }
       }
     } else if (v.contains("hostPath")) {
@@ -328,8 +331,10 @@ json NodeAgent::Impl::PrepareVolumes(const json& pod, const std::string& dir,
       auto got = secret ? GetObject(kube::resources::kSecrets, ns, object, "secret")
                         : GetObject(kube::resources::kConfigMaps, ns, object, "configmap");
       if (!got.ok()) {
-        if (src.value("optional", false) && got.status().IsNotFound()) got = json::object();
-        else throw NotReadyYet{got.status().message()};
+        if (src.value("optional", false) && got.status().IsNotFound())
+          got = json::object();
+        else
+          throw NotReadyYet{got.status().message()};
       }
       for (const char* field : {"data", "binaryData"}) {
         const json entries = got->value(field, json::object());
@@ -366,16 +371,17 @@ json NodeAgent::Impl::PrepareVolumes(const json& pod, const std::string& dir,
   return paths;
 }
 
-std::vector<std::pair<std::string, std::string>> NodeAgent::Impl::ResolveEnv(const json& pod,
-                                                                            const json& container) {
+std::vector<std::pair<std::string, std::string>> NodeAgent::Impl::ResolveEnv(
+    const json& pod, const json& container) {
   const std::string ns = pod["metadata"].value("namespace", "default");
   std::vector<std::pair<std::string, std::string>> env = {
       {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
       {"HOSTNAME", pod["metadata"].value("name", "")},
       {"HOME", "/"}};
   auto key_of = [&](const json& ref, bool secret) -> std::optional<std::string> {
-    auto got = secret ? GetObject(kube::resources::kSecrets, ns, ref.value("name", ""), "secret")
-                      : GetObject(kube::resources::kConfigMaps, ns, ref.value("name", ""), "configmap");
+    auto got =
+        secret ? GetObject(kube::resources::kSecrets, ns, ref.value("name", ""), "secret")
+               : GetObject(kube::resources::kConfigMaps, ns, ref.value("name", ""), "configmap");
     if (!got.ok()) {
       if (got.status().IsNotFound() && ref.value("optional", false)) return std::nullopt;
       throw NotReadyYet{got.status().message()};
@@ -393,8 +399,9 @@ std::vector<std::pair<std::string, std::string>> NodeAgent::Impl::ResolveEnv(con
   for (const json& from : container.value("envFrom", json::array())) {
     const bool secret = from.contains("secretRef");
     const json& ref = secret ? from["secretRef"] : from.value("configMapRef", json::object());
-    auto got = secret ? GetObject(kube::resources::kSecrets, ns, ref.value("name", ""), "secret")
-                      : GetObject(kube::resources::kConfigMaps, ns, ref.value("name", ""), "configmap");
+    auto got =
+        secret ? GetObject(kube::resources::kSecrets, ns, ref.value("name", ""), "secret")
+               : GetObject(kube::resources::kConfigMaps, ns, ref.value("name", ""), "configmap");
     if (!got.ok()) {
       if (got.status().IsNotFound() && ref.value("optional", false)) continue;
       throw NotReadyYet{got.status().message()};
@@ -402,7 +409,8 @@ std::vector<std::pair<std::string, std::string>> NodeAgent::Impl::ResolveEnv(con
     const json data = got->value("data", json::object());
     for (const auto& [k, v] : data.items()) {
       std::string value = v.get<std::string>();
-      env.emplace_back(from.value("prefix", "") + k, secret ? Base64Decode(value).value_or("") : value);
+      env.emplace_back(from.value("prefix", "") + k,
+                       secret ? Base64Decode(value).value_or("") : value);
     }
   }
   for (const json& e : container.value("env", json::array())) {
@@ -410,10 +418,14 @@ std::vector<std::pair<std::string, std::string>> NodeAgent::Impl::ResolveEnv(con
     if (e.contains("valueFrom")) {
       const json& from = e["valueFrom"];
       std::optional<std::string> value;
-      if (from.contains("fieldRef")) value = FieldPathValue(pod, from["fieldRef"].value("fieldPath", ""));
-      else if (from.contains("configMapKeyRef")) value = key_of(from["configMapKeyRef"], false);
-      else if (from.contains("secretKeyRef")) value = key_of(from["secretKeyRef"], true);
-      else throw NotReadyYet{"env " + name + ": this valueFrom is not supported by devcluster"};
+      if (from.contains("fieldRef"))
+        value = FieldPathValue(pod, from["fieldRef"].value("fieldPath", ""));
+      else if (from.contains("configMapKeyRef"))
+        value = key_of(from["configMapKeyRef"], false);
+      else if (from.contains("secretKeyRef"))
+        value = key_of(from["secretKeyRef"], true);
+      else
+        throw NotReadyYet{"env " + name + ": this valueFrom is not supported by devcluster"};
       if (value) env.emplace_back(name, *value);
     } else {
       env.emplace_back(name, ExpandEnvReferences(e.value("value", ""), env));
@@ -445,11 +457,15 @@ Status NodeAgent::Impl::Start(const json& pod, PodRun& run) {
     const json sc = c.value("securityContext", json::object());
     PodExecSpec exec;
     auto env = ResolveEnv(pod, c);
-    for (const json& a : c.value("command", json::array())) exec.argv.push_back(ExpandEnvReferences(a, env));
-    for (const json& a : c.value("args", json::array())) exec.argv.push_back(ExpandEnvReferences(a, env));
+    for (const json& a : c.value("command", json::array()))
+      exec.argv.push_back(ExpandEnvReferences(a, env));
+    for (const json& a : c.value("args", json::array()))
+      exec.argv.push_back(ExpandEnvReferences(a, env));
     if (c.value("command", json::array()).empty()) {
-      throw NotReadyYet{"container \"" + cr.name + "\": devcluster runs containers by their "
-                        "command and cannot read image " + cr.image + "'s entrypoint; set command"};
+      throw NotReadyYet{"container \"" + cr.name +
+                        "\": devcluster runs containers by their "
+                        "command and cannot read image " +
+                        cr.image + "'s entrypoint; set command"};
     }
     std::string path;
     for (auto& [k, v] : env) {
@@ -463,7 +479,8 @@ Status NodeAgent::Impl::Start(const json& pod, PodRun& run) {
     exec.path = path;
     exec.working_dir = c.value("workingDir", "/");
     exec.uid = OptUint(sc, "runAsUser") ? OptUint(sc, "runAsUser") : OptUint(pod_sc, "runAsUser");
-    exec.gid = OptUint(sc, "runAsGroup") ? OptUint(sc, "runAsGroup") : OptUint(pod_sc, "runAsGroup");
+    exec.gid =
+        OptUint(sc, "runAsGroup") ? OptUint(sc, "runAsGroup") : OptUint(pod_sc, "runAsGroup");
     const bool non_root = sc.value("runAsNonRoot", pod_sc.value("runAsNonRoot", false));
     if (non_root && !exec.uid) {
       // The image's USER is unknown here; aidi's images use 65532, so that stands in.
@@ -499,13 +516,15 @@ Status NodeAgent::Impl::Start(const json& pod, PodRun& run) {
     exec.start_error_file = cr.start_error_file;
     { std::ofstream(cr.termination_log, std::ios::trunc); }
     if (::geteuid() == 0 && exec.uid) {
-      [[maybe_unused]] int r = ::chown(cr.termination_log.c_str(), *exec.uid, exec.gid.value_or(*exec.uid));
+      [[maybe_unused]] int r =
+          ::chown(cr.termination_log.c_str(), *exec.uid, exec.gid.value_or(*exec.uid));
     }
     const std::string spec_file = run.dir + "/" + cr.name + ".exec.json";
     std::ofstream(spec_file) << PodExecSpecToJson(exec).dump();
 
     int log_fd = ::open(cr.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log_fd < 0) return Status::Internal("cannot open " + cr.log_path + ": " + std::strerror(errno));
+    if (log_fd < 0)
+      return Status::Internal("cannot open " + cr.log_path + ": " + std::strerror(errno));
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -513,7 +532,8 @@ Status NodeAgent::Impl::Start(const json& pod, PodRun& run) {
     posix_spawn_file_actions_adddup2(&actions, log_fd, 2);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);
@@ -528,11 +548,14 @@ Status NodeAgent::Impl::Start(const json& pod, PodRun& run) {
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     ::close(log_fd);
-    if (rc != 0) return Status::Internal("cannot start " + options.self_exe + ": " + std::strerror(rc));
+    if (rc != 0)
+      return Status::Internal("cannot start " + options.self_exe + ": " + std::strerror(rc));
     cr.pid = pid;
     cr.started_at = Now();
-    log::Info("container started", {{"pod", run.key.String()}, {"container", cr.name},
-                                    {"pid", static_cast<long>(pid)}, {"command", exec.argv[0]}});
+    log::Info("container started", {{"pod", run.key.String()},
+                                    {"container", cr.name},
+                                    {"pid", static_cast<long>(pid)},
+                                    {"command", exec.argv[0]}});
     run.containers.push_back(std::move(cr));
   }
   return Status::Ok();
@@ -541,12 +564,9 @@ Status NodeAgent::Impl::Start(const json& pod, PodRun& run) {
 namespace {
 
 json ContainerStatus(const ContainerRun& c) {
-  json cs = {{"name", c.name},
-             {"image", c.image},
-             {"imageID", ""},
-             {"containerID", "devcluster://" + std::to_string(c.pid)},
-             {"restartCount", 0},
-             {"ready", !c.finished},
+  json cs = {{"name", c.name},        {"image", c.image},
+             {"imageID", ""},         {"containerID", "devcluster://" + std::to_string(c.pid)},
+             {"restartCount", 0},     {"ready", !c.finished},
              {"started", !c.finished}};
   if (!c.finished) {
     cs["state"] = {{"running", {{"startedAt", c.started_at}}}};
@@ -576,7 +596,9 @@ json ContainerStatus(const ContainerRun& c) {
 
 json Condition(const std::string& type, bool status, const std::string& now,
                const std::string& reason = "") {
-  json c = {{"type", type}, {"status", status ? "True" : "False"}, {"lastProbeTime", nullptr},
+  json c = {{"type", type},
+            {"status", status ? "True" : "False"},
+            {"lastProbeTime", nullptr},
             {"lastTransitionTime", now}};
   if (!reason.empty()) c["reason"] = reason;
   return c;
@@ -604,11 +626,12 @@ Status NodeAgent::Impl::WriteStatus(const PodRun& run) {
       {"startTime", run.started_at},
       {"qosClass", "Burstable"},
       {"containerStatuses", std::move(statuses)},
-      {"conditions", json::array({Condition("PodReadyToStartContainers", true, run.started_at),
-                                  Condition("Initialized", true, run.started_at),
-                                  Condition("Ready", ready, now, ready ? "" : "PodCompleted"),
-                                  Condition("ContainersReady", ready, now, ready ? "" : "PodCompleted"),
-                                  Condition("PodScheduled", true, run.started_at)})}};
+      {"conditions",
+       json::array({Condition("PodReadyToStartContainers", true, run.started_at),
+                    Condition("Initialized", true, run.started_at),
+                    Condition("Ready", ready, now, ready ? "" : "PodCompleted"),
+                    Condition("ContainersReady", ready, now, ready ? "" : "PodCompleted"),
+                    Condition("PodScheduled", true, run.started_at)})}};
   kube::Api pods(client, kube::resources::kPods, run.key.ns);
   auto patched = pods.PatchStatus(run.key.name, kube::PatchType::kMerge, {{"status", status}});
   if (patched.ok() && all_done) {
@@ -629,13 +652,15 @@ Status NodeAgent::Impl::WriteWaiting(const json& pod, const std::string& reason,
                         {"started", false},
                         {"state", {{"waiting", {{"reason", reason}, {"message", message}}}}}});
   }
-  const json current = pod.value("status", json::object()).value("containerStatuses", json::array());
+  const json current =
+      pod.value("status", json::object()).value("containerStatuses", json::array());
   if (current == statuses) return Status::Ok();  // already says so: no write
   json status = {{"phase", "Pending"}, {"hostIP", "127.0.0.1"}, {"containerStatuses", statuses}};
   kube::Api pods(client, kube::resources::kPods, pod["metadata"].value("namespace", "default"));
-  log::Warn("pod cannot start yet", {{"pod", pod["metadata"].value("name", "")}, {"reason", message}});
-  return pods.PatchStatus(pod["metadata"].value("name", ""), kube::PatchType::kMerge,
-                          {{"status", status}})
+  log::Warn("pod cannot start yet",
+            {{"pod", pod["metadata"].value("name", "")}, {"reason", message}});
+  return pods
+      .PatchStatus(pod["metadata"].value("name", ""), kube::PatchType::kMerge, {{"status", status}})
       .status();
 }
 
@@ -653,8 +678,9 @@ Status NodeAgent::Impl::WriteLost(const json& pod) {
                          {{"terminated",
                            {{"exitCode", 137},
                             {"reason", "Error"},
-                            {"message", "devcluster's node agent restarted while the container "
-                                        "ran; its process was lost"},
+                            {"message",
+                             "devcluster's node agent restarted while the container "
+                             "ran; its process was lost"},
                             {"finishedAt", now}}}}}});
   }
   kube::Api pods(client, kube::resources::kPods, pod["metadata"].value("namespace", "default"));

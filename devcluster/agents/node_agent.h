@@ -38,10 +38,10 @@ class Client;
 namespace aidi::devcluster {
 
 struct NodeAgentOptions {
-  std::vector<std::string> nodes;  // the node names this agent is kubelet for
-  std::string state_dir;           // pods/ and volumes/ are made here
-  std::string bin_dir;             // put first on every container's PATH
-  std::string self_exe;            // this binary, started as `SELF __pod-exec SPEC`
+  std::vector<std::string> nodes;      // the node names this agent is kubelet for
+  std::string state_dir;               // pods/ and volumes/ are made here
+  std::string bin_dir;                 // put first on every container's PATH
+  std::string self_exe;                // this binary, started as `SELF __pod-exec SPEC`
   std::chrono::seconds max_grace{30};  // caps terminationGracePeriodSeconds on deletion
   // false: every container runs as devcluster's own user, whatever runAsUser says (for a
   // checkout other users cannot read; see `--run-pods-as-self`).

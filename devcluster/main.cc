@@ -5,7 +5,6 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <thread>
 
 #include "base/log.h"
@@ -14,6 +13,7 @@
 #include "devcluster/agents/pod_exec.h"
 #include "devcluster/agents/scheduler.h"
 #include "devcluster/api_server.h"
+#include "devcluster/identity.h"
 #include "devcluster/kubeconfig.h"
 #include "devcluster/store.h"
 #include "devcluster/wal.h"
@@ -27,14 +27,6 @@ namespace {
 std::atomic<int> g_signal{0};
 
 void OnSignal(int sig) { g_signal = sig; }
-
-std::string RandomToken() {
-  std::random_device rd;
-  static const char kHex[] = "0123456789abcdef";
-  std::string t;
-  for (int i = 0; i < 48; ++i) t += kHex[rd() % 16];
-  return t;
-}
 
 bool SplitHostPort(const std::string& hp, std::string* host, int* port) {
   auto colon = hp.rfind(':');
@@ -116,7 +108,9 @@ int main(int argc, char** argv) {
                "or scripts only");
   app.add_flag("--enable-faults", enable_faults,
                "serve the test-only fault injection endpoints under /devcluster/");
-  app.add_option("--token", token, "bearer token to require (default: a random one)");
+  app.add_option(
+      "--token", token,
+      "bearer token to require (default: the one kept in --state-dir, else a random one)");
   app.add_option("--bookmark-interval", bookmark_seconds,
                  "seconds between BOOKMARK events on idle watches that allow them")
       ->capture_default_str()
@@ -187,7 +181,6 @@ int main(int argc, char** argv) {
                  listen.c_str());
     return 2;
   }
-  if (token.empty()) token = RandomToken();
   if (plain_http) tls = false;
 
   Store store(watch_history);
@@ -211,6 +204,18 @@ int main(int argc, char** argv) {
                                   {"droppedTornRecord", recovered.dropped_torn_record}});
   }
 
+  // The token and certificates: kept in the state directory, so a restart on it is the same
+  // server to its clients (their kubeconfig stays valid).
+  std::vector<std::string> cert_hosts;
+  if (host != "0.0.0.0" && host != "::") cert_hosts.push_back(host);
+  auto identity = LoadOrCreateIdentity(state_dir, token, tls, cert_hosts);
+  if (!identity.ok()) {
+    log::Error("cannot set up the server's token and certificates",
+               {{"error", identity.status().message()}});
+    return 1;
+  }
+  token = identity->token;
+
   ApiServerOptions opts;
   opts.token = token;
   opts.enable_faults = enable_faults;
@@ -222,15 +227,9 @@ int main(int argc, char** argv) {
   server_opts.port = port;
   std::string ca_pem;
   if (tls) {
-    std::vector<std::string> hosts;
-    if (host != "0.0.0.0" && host != "::") hosts.push_back(host);
-    auto certs = http::GenerateCerts(hosts);
-    if (!certs.ok()) {
-      log::Error("cannot generate TLS certificates", {{"error", certs.status().message()}});
-      return 1;
-    }
-    ca_pem = certs->ca_cert_pem;
-    server_opts.tls = http::TlsConfig{certs->server_cert_pem, certs->server_key_pem};
+    server_opts.tls =
+        http::TlsConfig{identity->certs.server_cert_pem, identity->certs.server_key_pem};
+    ca_pem = identity->certs.ca_cert_pem;
   }
   http::HttpServer server(
       [&api](const http::Request& req, http::ResponseWriter& w) { api.Handle(req, w); });

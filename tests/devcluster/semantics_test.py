@@ -445,8 +445,11 @@ class Semantics(unittest.TestCase):
                 dc.ok("DELETE", CM % "keep" + "/a")
                 before = dc.ok("GET", CM % "keep")
                 max_rv = max(int(before["metadata"]["resourceVersion"]), int(g["metadata"]["resourceVersion"]))
+                identity = (dc.token, dc.ca_pem)
                 dc.kill()  # SIGKILL
                 dc.start()
+                # The same server to its clients: a kubeconfig from before still works.
+                self.assertEqual((dc.token, dc.ca_pem), identity)
                 b2 = dc.ok("GET", CM % "keep" + "/b")
                 self.assertEqual(b2["metadata"]["resourceVersion"], b["metadata"]["resourceVersion"])
                 self.assertEqual(b2["metadata"]["uid"], b["metadata"]["uid"])

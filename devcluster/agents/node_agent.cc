@@ -233,7 +233,12 @@ void NodeAgent::Impl::Reap(std::string uid, std::size_t index, pid_t pid) {
   bool killed = false;
   while (true) {
     pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid || (r < 0 && errno != EINTR)) break;
+    if (r == pid || (r < 0 && errno != EINTR)) {
+      // What the container left behind in its session goes with it, as a runtime stops the
+      // container's cgroup when its main process ends.
+      ::kill(-pid, SIGKILL);
+      break;
+    }
     {
       std::lock_guard lock(mu);
       auto it = runs.find(uid);
@@ -665,6 +670,16 @@ Status NodeAgent::Impl::WriteWaiting(const json& pod, const std::string& reason,
 }
 
 Status NodeAgent::Impl::WriteLost(const json& pod) {
+  // The last agent's containers: their helpers died with it (parent-death signal), but children
+  // they started may still run in the session named by the containerID.
+  for (const json& cs :
+       pod.value("status", json::object()).value("containerStatuses", json::array())) {
+    const std::string id = cs.value("containerID", "");
+    constexpr std::string_view kPrefix = "devcluster://";
+    if (id.rfind(kPrefix, 0) != 0) continue;
+    long pid = std::strtol(id.c_str() + kPrefix.size(), nullptr, 10);
+    if (pid > 1) ::kill(-static_cast<pid_t>(pid), SIGKILL);
+  }
   json statuses = json::array();
   const std::string now = Now();
   for (const json& c : pod["spec"].value("containers", json::array())) {

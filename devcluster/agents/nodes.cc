@@ -34,11 +34,13 @@ std::string HostMemory() {
 
 // The status a kubelet reports for `node`: the file's capacity (missing cpu, memory and pods
 // taken from the host, as a kubelet would), allocatable defaulting to capacity, and conditions
-// with the file's entries winning.
-json NodeStatus(const json& node, const std::string& now) {
+// with the file's entries winning. Conditions not in the file last changed at `since` (the start),
+// so their lastTransitionTime stays put while lastHeartbeatTime moves, as a kubelet reports them.
+json NodeStatus(const json& node, const std::string& now, const std::string& since) {
   json status = node.value("status", json::object());
   json capacity = status.value("capacity", json::object());
-  if (!capacity.contains("cpu")) capacity["cpu"] = std::to_string(std::thread::hardware_concurrency());
+  if (!capacity.contains("cpu"))
+    capacity["cpu"] = std::to_string(std::thread::hardware_concurrency());
   if (!capacity.contains("memory")) capacity["memory"] = HostMemory();
   if (!capacity.contains("pods")) capacity["pods"] = "110";
   json allocatable = status.value("allocatable", json::object());
@@ -61,7 +63,7 @@ json NodeStatus(const json& node, const std::string& now) {
   }
   for (json& c : conditions) {
     c["lastHeartbeatTime"] = now;
-    if (!c.contains("lastTransitionTime")) c["lastTransitionTime"] = now;
+    if (!c.contains("lastTransitionTime")) c["lastTransitionTime"] = since;
     if (!c.contains("message")) {
       c["message"] = c["type"] == "Ready" && c["status"] == "True"
                          ? "kubelet is posting ready status"
@@ -72,8 +74,9 @@ json NodeStatus(const json& node, const std::string& now) {
   status["allocatable"] = std::move(allocatable);
   status["conditions"] = std::move(conditions);
   if (!status.contains("addresses")) {
-    status["addresses"] = json::array({{{"type", "InternalIP"}, {"address", "127.0.0.1"}},
-                                       {{"type", "Hostname"}, {"address", node["metadata"]["name"]}}});
+    status["addresses"] =
+        json::array({{{"type", "InternalIP"}, {"address", "127.0.0.1"}},
+                     {{"type", "Hostname"}, {"address", node["metadata"]["name"]}}});
   }
   status["daemonEndpoints"] = {{"kubeletEndpoint", {{"Port", 10250}}}};
   json info = status.value("nodeInfo", json::object());
@@ -114,10 +117,10 @@ StatusOr<std::vector<json>> ParseNodes(const std::string& text, const std::strin
       return Status::InvalidArgument(where + ": expected apiVersion v1, kind Node; got " +
                                      doc.value("apiVersion", "?") + " " + doc.value("kind", "?"));
     }
-    const json* name = doc.contains("metadata") && doc["metadata"].is_object() &&
-                               doc["metadata"].contains("name")
-                           ? &doc["metadata"]["name"]
-                           : nullptr;
+    const json* name =
+        doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("name")
+            ? &doc["metadata"]["name"]
+            : nullptr;
     if (name == nullptr || !name->is_string()) {
       return Status::InvalidArgument(where + ": metadata.name is required");
     }
@@ -126,12 +129,14 @@ StatusOr<std::vector<json>> ParseNodes(const std::string& text, const std::strin
     if (std::string e = DnsSubdomainError(n); !e.empty()) {
       return Status::InvalidArgument(where + ": metadata.name: " + e);
     }
-    if (!seen.insert(n).second) return Status::InvalidArgument(where + ": a second node of that name");
+    if (!seen.insert(n).second)
+      return Status::InvalidArgument(where + ": a second node of that name");
     for (const char* field : {"capacity", "allocatable"}) {
       json status = doc.value("status", json::object());
       if (!status.is_object()) return Status::InvalidArgument(where + ": status must be an object");
       json q = status.value(field, json::object());
-      if (!q.is_object()) return Status::InvalidArgument(where + ": status." + field + " must be a map");
+      if (!q.is_object())
+        return Status::InvalidArgument(where + ": status." + field + " must be a map");
       for (const auto& [k, v] : q.items()) {
         if (!v.is_string() && !v.is_number()) {
           return Status::InvalidArgument(where + ": status." + field + "." + k +
@@ -157,7 +162,10 @@ StatusOr<std::vector<json>> LoadNodesFile(const std::string& path) {
 
 NodeHeartbeat::NodeHeartbeat(std::shared_ptr<kube::Client> client, std::vector<json> nodes,
                              std::chrono::milliseconds interval)
-    : client_(std::move(client)), nodes_(std::move(nodes)), interval_(interval) {}
+    : client_(std::move(client)),
+      nodes_(std::move(nodes)),
+      interval_(interval),
+      since_(FormatRfc3339(Clock::Real().Now())) {}
 
 std::vector<std::string> NodeHeartbeat::names() const {
   std::vector<std::string> out;
@@ -178,7 +186,8 @@ Status NodeHeartbeat::Beat(const json& node, bool full) {
                    {"metadata", node["metadata"]},
                    {"spec", node.value("spec", json::object())}};
     if (!existing->has_value()) {
-      if (auto created = nodes.Create(object); !created.ok() && !created.status().IsAlreadyExists()) {
+      if (auto created = nodes.Create(object);
+          !created.ok() && !created.status().IsAlreadyExists()) {
         return created.status();
       }
     } else {
@@ -192,7 +201,7 @@ Status NodeHeartbeat::Beat(const json& node, bool full) {
       }
     }
   }
-  json status = NodeStatus(node, now);
+  json status = NodeStatus(node, now, since_);
   if (!full) status = {{"conditions", status["conditions"]}};
   if (auto patched = nodes.PatchStatus(name, kube::PatchType::kMerge, {{"status", status}});
       !patched.ok()) {
@@ -202,13 +211,11 @@ Status NodeHeartbeat::Beat(const json& node, bool full) {
   const std::string renew = FormatRfc3339Micro(now_time);
   auto renewed = leases.Patch(name, kube::PatchType::kMerge, {{"spec", {{"renewTime", renew}}}});
   if (renewed.ok() || !renewed.status().IsNotFound()) return renewed.status();
-  json lease = {{"apiVersion", "coordination.k8s.io/v1"},
-                {"kind", "Lease"},
-                {"metadata", {{"name", name}, {"namespace", "kube-node-lease"}}},
-                {"spec",
-                 {{"holderIdentity", name},
-                  {"leaseDurationSeconds", 40},
-                  {"renewTime", renew}}}};
+  json lease = {
+      {"apiVersion", "coordination.k8s.io/v1"},
+      {"kind", "Lease"},
+      {"metadata", {{"name", name}, {"namespace", "kube-node-lease"}}},
+      {"spec", {{"holderIdentity", name}, {"leaseDurationSeconds", 40}, {"renewTime", renew}}}};
   auto created = leases.Create(lease);
   return created.ok() || created.status().IsAlreadyExists() ? Status::Ok() : created.status();
 }

@@ -30,7 +30,8 @@ class Client;
 namespace aidi::devcluster {
 
 // Errors name the file and the document: `nodes.yaml: document 2 (node "gpu-1"): ...`.
-StatusOr<std::vector<nlohmann::json>> ParseNodes(const std::string& text, const std::string& source);
+StatusOr<std::vector<nlohmann::json>> ParseNodes(const std::string& text,
+                                                 const std::string& source);
 StatusOr<std::vector<nlohmann::json>> LoadNodesFile(const std::string& path);
 
 class NodeHeartbeat {
@@ -50,6 +51,7 @@ class NodeHeartbeat {
   std::shared_ptr<kube::Client> client_;
   std::vector<nlohmann::json> nodes_;
   std::chrono::milliseconds interval_;
+  std::string since_;  // when this agent started: the conditions' lastTransitionTime
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

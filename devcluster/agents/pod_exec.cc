@@ -88,9 +88,11 @@ void WriteFileOrThrow(const std::string& path, const std::string& text) {
   Check(ok, "write " + path);
 }
 
-void BindMount(const std::string& source, const std::string& target, bool read_only) {
+// `shown` names the source in errors when `source` is a /proc/self/fd path.
+void BindMount(const std::string& source, const std::string& target, bool read_only,
+               const std::string& shown = "") {
   Check(::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) == 0,
-        "bind " + source + " at " + target);
+        "bind " + (shown.empty() ? source : shown) + " at " + target);
   if (read_only) {
     Check(::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0,
           "make " + target + " read-only");
@@ -126,8 +128,7 @@ void EnterMountNamespace() {
     WriteFileOrThrow("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
     WriteFileOrThrow("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
   }
-  Check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0,
-        "make mounts private");
+  Check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, "make mounts private");
 }
 
 // Builds a container's /dev in spec.dev_dir, then binds it over /dev.
@@ -143,8 +144,10 @@ void SetUpDev(const PodExecSpec& spec) {
     EnsureMountPoint(inside, true);
     BindMount(host, inside, false);
   }
-  for (auto [name, target] : {std::pair{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
-                              {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}}) {
+  for (auto [name, target] : {std::pair{"fd", "/proc/self/fd"},
+                              {"stdin", "/proc/self/fd/0"},
+                              {"stdout", "/proc/self/fd/1"},
+                              {"stderr", "/proc/self/fd/2"}}) {
     Check(::symlink(target, (dev + "/" + name).c_str()) == 0, std::string("link /dev/") + name);
   }
   const std::string shm = dev + "/shm";
@@ -174,10 +177,26 @@ std::string FindOnPath(const std::string& command, const std::string& path) {
   if (::getppid() == 1) throw StartError{"the node agent exited before the container started"};
   EnterMountNamespace();
   SetUpDev(spec);
-  for (const auto& m : spec.mounts) EnsureMountPoint(m.target, !std::filesystem::is_directory(m.source));
+  // Every source is opened before anything is mounted: a volume mounted over a folder that holds
+  // the state directory (an emptyDir at /tmp with --state-dir under /tmp) would otherwise hide the
+  // sources of the volumes after it. Each mount point is made just before its mount, so one inside
+  // an earlier volume (/tmp/config under an emptyDir at /tmp) is made in that volume.
+  std::vector<int> sources;
+  for (const auto& m : spec.mounts) {
+    int fd = ::open(m.source.c_str(), O_PATH | O_CLOEXEC);
+    Check(fd >= 0, "open volume source " + m.source);
+    sources.push_back(fd);
+  }
   // Volumes first: a bind mount takes the flags of the mount its source is on, and the state
   // folder may well be on the root filesystem. Remounting "/" afterwards leaves them writable.
-  for (const auto& m : spec.mounts) BindMount(m.source, m.target, m.read_only);
+  for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
+    const auto& m = spec.mounts[i];
+    struct stat st {};
+    Check(::fstat(sources[i], &st) == 0, "stat volume source " + m.source);
+    EnsureMountPoint(m.target, !S_ISDIR(st.st_mode));
+    BindMount("/proc/self/fd/" + std::to_string(sources[i]), m.target, m.read_only, m.source);
+    ::close(sources[i]);
+  }
   if (spec.read_only_root) {
     Check(::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0,
           "make the root filesystem read-only");
@@ -189,6 +208,10 @@ std::string FindOnPath(const std::string& command, const std::string& path) {
     gid_t gid = spec.gid.value_or(*spec.uid);
     Check(::setgid(gid) == 0, "set gid " + std::to_string(gid));
     Check(::setuid(*spec.uid) == 0, "set uid " + std::to_string(*spec.uid));
+    // Changing credentials clears the parent-death signal: set it again, and make sure the
+    // agent did not exit in between.
+    Check(::prctl(PR_SET_PDEATHSIG, SIGKILL) == 0, "set the parent-death signal");
+    if (::getppid() == 1) throw StartError{"the node agent exited before the container started"};
   }
   if (spec.no_new_privs) {
     Check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "set no_new_privs");

@@ -307,7 +307,10 @@ void ApiServer::Handle(const http::Request& req, http::ResponseWriter& w) {
   std::string resource_label = c.info.resource.empty() ? path : c.info.resource;
   if (!c.info.subresource.empty()) resource_label += "/" + c.info.subresource;
   std::string verb = c.info.is_resource_request ? c.info.verb : req.method;
-  faults_.RecordRequest(verb, resource_label);
+  // Per client too, named as managedFields names a manager: the User-Agent's product.
+  const std::string user_agent = req.Header("user-agent");
+  std::string agent = user_agent.substr(0, user_agent.find('/'));
+  faults_.RecordRequest(verb, resource_label, agent.empty() ? "unknown" : agent);
   if (options_.enable_faults && c.info.is_resource_request) {
     if (auto d = faults_.Delay(verb, c.info.resource); d.count() > 0) {
       std::this_thread::sleep_for(d);

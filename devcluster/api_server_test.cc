@@ -420,6 +420,44 @@ TEST_F(ApiServerTest, InjectedFaultsAndRequestLog) {
   EXPECT_EQ(log.body["counts"]["list configmaps"], 2);
 }
 
+// RBAC tests diff what each component used against what its Role grants: the request log
+// counts per client (the User-Agent's product) with subresources kept apart.
+TEST_F(ApiServerTest, RequestLogCountsPerUserAgentWithSubresources) {
+  ASSERT_EQ(Call("DELETE", "/devcluster/requests").code, 200);
+  auto call = [&](const std::string& method, const std::string& target, const json& body,
+                  const std::string& agent) {
+    return testing::CallApi(api_, kToken, method, target, body, "application/json", "", agent);
+  };
+  const std::string pods = "/api/v1/namespaces/default/pods";
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "p"}}},
+              {"spec", {{"containers", json::array({{{"name", "c"}, {"image", "i"}}})}}}};
+  EXPECT_EQ(call("POST", pods, pod, "aidi-operator").code, 201);
+  EXPECT_EQ(call("GET", pods, nullptr, "aidi-operator").code, 200);
+  json binding = {{"apiVersion", "v1"},
+                  {"kind", "Binding"},
+                  {"metadata", {{"name", "p"}}},
+                  {"target", {{"kind", "Node"}, {"name", "n1"}}}};
+  EXPECT_EQ(call("POST", pods + "/p/binding", binding, "kubectl/v1.32.0 (linux/amd64)").code, 201);
+  EXPECT_EQ(call("GET", pods + "/p/status", nullptr, "aidi-scheduler-extender").code, 200);
+  EXPECT_EQ(call("GET", "/version", nullptr, "").code, 200);
+
+  auto log = Call("GET", "/devcluster/requests").body;
+  EXPECT_EQ(log["total"], 5);
+  EXPECT_EQ(log["counts"]["create pods"], 1);  // the existing fields are unchanged
+  EXPECT_EQ(log["counts"]["create pods/binding"], 1);
+  EXPECT_EQ(log["byAgent"]["aidi-operator"], (json{{"create pods", 1}, {"list pods", 1}}));
+  EXPECT_EQ(log["byAgent"]["kubectl"], (json{{"create pods/binding", 1}}));
+  EXPECT_EQ(log["byAgent"]["aidi-scheduler-extender"], (json{{"get pods/status", 1}}));
+  EXPECT_EQ(log["byAgent"]["unknown"], (json{{"GET /version", 1}}));
+
+  ASSERT_EQ(Call("DELETE", "/devcluster/requests").code, 200);
+  log = Call("GET", "/devcluster/requests").body;
+  EXPECT_EQ(log["total"], 0);
+  EXPECT_EQ(log["byAgent"], json::object());
+}
+
 TEST_F(ApiServerTest, NamespaceDeletionEmptiesItFirst) {
   ASSERT_EQ(Call("POST", "/api/v1/namespaces",
                  json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "tmp"}}}})

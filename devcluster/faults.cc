@@ -114,20 +114,27 @@ std::chrono::milliseconds Faults::Delay(const std::string& verb,
   return d;
 }
 
-void Faults::RecordRequest(const std::string& verb, const std::string& resource) {
+void Faults::RecordRequest(const std::string& verb, const std::string& resource,
+                           const std::string& agent) {
+  const std::string key = verb + " " + resource;
   std::lock_guard lock(mu_);
-  ++counts_[verb + " " + resource];
+  ++counts_[key];
+  ++by_agent_[agent][key];
   ++total_;
 }
 
 nlohmann::json Faults::RequestCounts() const {
   std::lock_guard lock(mu_);
-  return {{"total", total_}, {"counts", counts_}, {"faultsInjected", injected_}};
+  return {{"total", total_},
+          {"counts", counts_},
+          {"byAgent", by_agent_},
+          {"faultsInjected", injected_}};
 }
 
 void Faults::ResetRequestCounts() {
   std::lock_guard lock(mu_);
   counts_.clear();
+  by_agent_.clear();
   total_ = 0;
 }
 

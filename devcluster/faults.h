@@ -1,5 +1,5 @@
 // Faults: test-only fault injection for `aidi-devcluster --enable-faults`, and the request log
-// (counts by verb and resource) that fault tests read back.
+// (counts by verb and resource, overall and per client) that fault and RBAC tests read back.
 //
 // Admin endpoints (bearer token required, only with --enable-faults):
 //   POST   /devcluster/faults/drop-watches            close every open watch now
@@ -10,10 +10,15 @@
 //   POST   /devcluster/faults/expire-token           the current token stops working; a new one
 //                                                    is returned and written to the kubeconfig
 //   DELETE /devcluster/faults                        clear error and latency rules
-//   GET    /devcluster/requests                       {"total":N,"counts":{"list pods":3,...}}
+//   GET    /devcluster/requests                       {"total":N,"counts":{"list pods":3,...},
+//                                                     "byAgent":{"aidi-operator":{"list pods":3,
+//                                                     "create pods/binding":1,...},...}}
 //   DELETE /devcluster/requests                       reset the counts
-// "verb" and "resource" accept "*". Codes 409, 429, 500, 503 and 504 get their upstream Status
-// bodies; 429/503/504 carry Retry-After.
+// "verb" and "resource" accept "*". A resource is "pods", "pods/binding", "pipelines/status"...;
+// a non-resource request counts as its method and path ("GET /version"). The agent is the
+// User-Agent's product (the text before the first '/', as managedFields names a manager: "kubectl",
+// "aidi-operator"), "unknown" when the header is absent. Codes 409, 429, 500, 503 and 504 get their
+// upstream Status bodies; 429/503/504 carry Retry-After.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -60,7 +65,8 @@ class Faults {
   std::optional<kube::ApiError> MaybeFail(const std::string& verb, const std::string& resource);
   std::chrono::milliseconds Delay(const std::string& verb, const std::string& resource) const;
 
-  void RecordRequest(const std::string& verb, const std::string& resource);
+  void RecordRequest(const std::string& verb, const std::string& resource,
+                     const std::string& agent = "unknown");
   nlohmann::json RequestCounts() const;
   void ResetRequestCounts();
   std::size_t injected() const;
@@ -70,6 +76,7 @@ class Faults {
   std::vector<ErrorRule> errors_;
   std::vector<LatencyRule> latencies_;
   std::map<std::string, std::uint64_t> counts_;
+  std::map<std::string, std::map<std::string, std::uint64_t>> by_agent_;
   std::uint64_t total_ = 0;
   std::size_t injected_ = 0;
   std::mt19937_64 rng_{std::random_device{}()};

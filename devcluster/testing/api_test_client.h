@@ -95,11 +95,12 @@ inline void SetTarget(http::Request& req, const std::string& target) {
   }
 }
 
-// `body` null sends no body; a JSON string is sent as raw text; anything else is dumped.
+// `body` null sends no body; a JSON string is sent as raw text; anything else is dumped. An
+// empty `user_agent` sends no User-Agent header.
 inline ApiResponse CallApi(ApiServer& api, const std::string& token, const std::string& method,
                            const std::string& target, const nlohmann::json& body = nullptr,
                            const std::string& content_type = "application/json",
-                           const std::string& accept = "") {
+                           const std::string& accept = "", const std::string& user_agent = "") {
   http::Request req;
   req.method = method;
   SetTarget(req, target);
@@ -109,6 +110,7 @@ inline ApiResponse CallApi(ApiServer& api, const std::string& token, const std::
     req.headers["content-type"] = content_type;
   }
   if (!accept.empty()) req.headers["accept"] = accept;
+  if (!user_agent.empty()) req.headers["user-agent"] = user_agent;
   RecordingWriter w;
   api.Handle(req, w);
   return {w.code, nlohmann::json::parse(w.body, nullptr, false), w.body, w.Header("Warning")};

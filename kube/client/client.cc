@@ -120,6 +120,15 @@ void Client::WaitForRateLimit() {
   if (wait.count() > 0) sleep_(wait);
 }
 
+namespace {
+
+// cpprestsdk's words for a failed TLS handshake, certificate verification included.
+bool IsTlsHandshakeFailure(const Status& status) {
+  return status.message().find("SSL handshake") != std::string::npos;
+}
+
+}  // namespace
+
 StatusOr<HttpResponse> Client::Exchange(const HttpRequest& request) {
   bool reauthenticated = false;
   int retries = 0;
@@ -134,6 +143,17 @@ StatusOr<HttpResponse> Client::Exchange(const HttpRequest& request) {
     auto started = clock_.Monotonic();
     StatusOr<HttpResponse> response = transport->Send(request, headers, timeout);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Monotonic() - started);
+    if (!response.ok() && IsTlsHandshakeFailure(response.status())) {
+      // Verification is on and failed (a certificate the kubeconfig's CA did not sign), or the
+      // server does not speak TLS. Never quiet: cpprestsdk only says "Error in SSL handshake",
+      // and callers such as informers retry forever, so say it here, at error level, each time.
+      response = Status::Unavailable(response.status().message() +
+                                     ": TLS certificate verification failed (the server's "
+                                     "certificate is not signed by the configured "
+                                     "certificate-authority, or the server does not speak TLS)");
+      log::Error("refusing the API server: TLS certificate verification failed",
+                 {{"server", config_.server}, {"error", response.status().message()}});
+    }
     if (!response.ok()) {
       // The connection failed: only a read is safe to repeat without knowing what happened.
       log::Debug("request failed", {{"verb", request.method},

@@ -885,6 +885,26 @@ TEST_F(ClientTest, TokensNeverAppearInLogOutput) {
   EXPECT_THAT(got.status().message(), Not(HasSubstr(second)));
 }
 
+// A kubeconfig whose CA did not sign the server's certificate: cpprestsdk says only "Error in
+// SSL handshake"; the client names certificate verification, at error level, and still fails.
+TEST_F(ClientTest, TlsHandshakeFailureIsLoudAndNamesCertificateVerification) {
+  ClientConfig config = Config();
+  config.max_retries = 1;
+  auto client = MakeClient(config);
+  server_.Fail(
+      Status::Unavailable("GET https://10.0.0.1:6443/api/v1/pods: Error in SSL handshake"));
+  server_.Fail(
+      Status::Unavailable("GET https://10.0.0.1:6443/api/v1/pods: Error in SSL handshake"));
+  testing::internal::CaptureStderr();
+  auto got = client->Send(GetPod());
+  std::string logged = testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(got.status().message(), HasSubstr("TLS certificate verification failed"));
+  EXPECT_THAT(logged, HasSubstr("level=error"));
+  EXPECT_THAT(logged, HasSubstr("TLS certificate verification failed"));
+}
+
 // --- Api ----------------------------------------------------------------------------------
 
 class ApiTest : public ClientTest {

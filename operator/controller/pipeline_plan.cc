@@ -19,6 +19,7 @@ using WallTime = Clock::WallTime;
 constexpr size_t kMaxMessage = 1024;
 constexpr size_t kMaxStageMessage = 512;
 constexpr size_t kMaxSitesSummary = 256;
+constexpr size_t kMaxLabelValue = 63;
 
 std::string Truncate(std::string s, size_t max) {
   if (s.size() <= max) return s;
@@ -89,6 +90,18 @@ class Planner {
         name_(meta_.value("name", "")) {}
 
   Plan Run() {
+    // The name is the aidi.dev/pipeline label value of every stage pod, and label values stop
+    // at 63 characters. The CRD's CEL rule says so, but an API server that does not evaluate CEL
+    // (devcluster; CEL validation off) lets a longer name through, and then every pod create
+    // failed with 422 and was retried forever, with no word in the Pipeline's status.
+    if (name_.size() > kMaxLabelValue) {
+      return Rejected(
+          Status::Invalid("metadata.name: must be at most " + std::to_string(kMaxLabelValue) +
+                          " characters (it is " + std::to_string(name_.size()) +
+                          "): it is the value of the aidi.dev/pipeline label on "
+                          "stage pods"),
+          nullptr);
+    }
     StatusOr<PipelineSpec> spec = ParsePipelineSpec(in_.pipeline.value("spec", json()));
     if (!spec.ok()) return Rejected(spec.status(), nullptr);
     StatusOr<Dag> dag = BuildDag(*spec);

@@ -244,6 +244,26 @@ TEST(PipelinePlanTest, CycleIsRejectedWithoutPods) {
   EXPECT_TRUE(again.events.empty());
 }
 
+// A name too long for a label value (the CRD's CEL rule not evaluated) is an invalid spec: no
+// pod creates that the API server would refuse forever.
+TEST(PipelinePlanTest, NameLongerThanALabelValueIsRejectedWithoutPods) {
+  json pipeline = Pipeline({OpStage("a")});
+  pipeline["metadata"]["name"] = std::string(64, 'p');
+  PlanDriver d(pipeline);
+  Plan p = d.Step(T(0));
+  EXPECT_TRUE(p.create.empty());
+  EXPECT_EQ(d.status()["phase"], "Failed");
+  EXPECT_EQ(Cond(d.status(), "Accepted"), "False");
+  EXPECT_EQ(d.status()["conditions"][0]["reason"], "InvalidSpec");
+  std::string message = d.status()["conditions"][0]["message"];
+  EXPECT_EQ(message.rfind("metadata.name: must be at most 63 characters (it is 64)", 0), 0)
+      << message;
+  EXPECT_EQ(d.Step(T(5)).status, d.status());
+
+  pipeline["metadata"]["name"] = std::string(63, 'p');  // the longest that works
+  EXPECT_EQ(PlanPipeline({pipeline, {}, T(0), nullptr}).create.size(), 1u);
+}
+
 TEST(PipelinePlanTest, PendingTimeoutRetriesElsewhere) {
   json a = OpStage("a");
   a["timeouts"] = {{"pendingSeconds", 30}};

@@ -84,7 +84,7 @@ json YamlScalar(const YAML::Node& n) {
   return s;
 }
 
-json YamlNodeToJson(const YAML::Node& n, int depth) {
+json YamlNodeToJson(const YAML::Node& n, int depth, bool reject_duplicate_keys = false) {
   if (depth > 200) throw std::runtime_error("nesting too deep");
   switch (n.Type()) {
     case YAML::NodeType::Null:
@@ -94,13 +94,20 @@ json YamlNodeToJson(const YAML::Node& n, int depth) {
       return YamlScalar(n);
     case YAML::NodeType::Sequence: {
       json arr = json::array();
-      for (const auto& item : n) arr.push_back(YamlNodeToJson(item, depth + 1));
+      for (const auto& item : n) {
+        arr.push_back(YamlNodeToJson(item, depth + 1, reject_duplicate_keys));
+      }
       return arr;
     }
     case YAML::NodeType::Map: {
       json obj = json::object();
-      for (const auto& kv : n)
-        obj[kv.first.as<std::string>()] = YamlNodeToJson(kv.second, depth + 1);
+      for (const auto& kv : n) {
+        std::string key = kv.first.as<std::string>();
+        if (reject_duplicate_keys && obj.contains(key)) {
+          throw std::runtime_error("duplicate field \"" + key + "\"");
+        }
+        obj[key] = YamlNodeToJson(kv.second, depth + 1, reject_duplicate_keys);
+      }
       return obj;
     }
   }
@@ -109,9 +116,9 @@ json YamlNodeToJson(const YAML::Node& n, int depth) {
 
 }  // namespace
 
-std::variant<std::string, json> YamlToJson(const std::string& text) {
+std::variant<std::string, json> YamlToJson(const std::string& text, bool reject_duplicate_keys) {
   try {
-    return YamlNodeToJson(YAML::Load(text), 0);
+    return YamlNodeToJson(YAML::Load(text), 0, reject_duplicate_keys);
   } catch (const std::exception& e) {
     return std::string(e.what());
   }

@@ -39,7 +39,8 @@ std::variant<kube::ApiError, nlohmann::json> DecodeBody(const ApiServer::Ctx& c,
                                                         bool allow_yaml = true);
 // Parses YAML text (one document) into JSON, Kubernetes-style: unquoted scalars become
 // numbers, booleans or null when they look like one.
-std::variant<std::string, nlohmann::json> YamlToJson(const std::string& text);
+std::variant<std::string, nlohmann::json> YamlToJson(const std::string& text,
+                                                     bool reject_duplicate_keys = false);
 // Every non-empty document of a YAML stream ("---" separated), or the parser's error.
 std::variant<std::string, std::vector<nlohmann::json>> YamlStreamToJson(const std::string& text);
 

@@ -645,8 +645,10 @@ Status NodeAgent::Impl::WriteStatus(const PodRun& run) {
   return patched.status();
 }
 
-Status NodeAgent::Impl::WriteWaiting(const json& pod, const std::string& reason,
-                                     const std::string& message) {
+namespace {
+
+// A status entry per container of `pod`, none of them running, all in `state`.
+json NotRunningStatuses(const json& pod, const json& state) {
   json statuses = json::array();
   for (const json& c : pod["spec"].value("containers", json::array())) {
     statuses.push_back({{"name", c.value("name", "")},
@@ -655,8 +657,17 @@ Status NodeAgent::Impl::WriteWaiting(const json& pod, const std::string& reason,
                         {"restartCount", 0},
                         {"ready", false},
                         {"started", false},
-                        {"state", {{"waiting", {{"reason", reason}, {"message", message}}}}}});
+                        {"state", state}});
   }
+  return statuses;
+}
+
+}  // namespace
+
+Status NodeAgent::Impl::WriteWaiting(const json& pod, const std::string& reason,
+                                     const std::string& message) {
+  json statuses =
+      NotRunningStatuses(pod, {{"waiting", {{"reason", reason}, {"message", message}}}});
   const json current =
       pod.value("status", json::object()).value("containerStatuses", json::array());
   if (current == statuses) return Status::Ok();  // already says so: no write
@@ -680,24 +691,14 @@ Status NodeAgent::Impl::WriteLost(const json& pod) {
     long pid = std::strtol(id.c_str() + kPrefix.size(), nullptr, 10);
     if (pid > 1) ::kill(-static_cast<pid_t>(pid), SIGKILL);
   }
-  json statuses = json::array();
-  const std::string now = Now();
-  for (const json& c : pod["spec"].value("containers", json::array())) {
-    statuses.push_back({{"name", c.value("name", "")},
-                        {"image", c.value("image", "")},
-                        {"imageID", ""},
-                        {"restartCount", 0},
-                        {"ready", false},
-                        {"started", false},
-                        {"state",
-                         {{"terminated",
-                           {{"exitCode", 137},
-                            {"reason", "Error"},
-                            {"message",
-                             "devcluster's node agent restarted while the container "
-                             "ran; its process was lost"},
-                            {"finishedAt", now}}}}}});
-  }
+  json statuses =
+      NotRunningStatuses(pod, {{"terminated",
+                                {{"exitCode", 137},
+                                 {"reason", "Error"},
+                                 {"message",
+                                  "devcluster's node agent restarted while the container ran; its "
+                                  "process was lost"},
+                                 {"finishedAt", Now()}}}});
   kube::Api pods(client, kube::resources::kPods, pod["metadata"].value("namespace", "default"));
   return pods
       .PatchStatus(pod["metadata"].value("name", ""), kube::PatchType::kMerge,

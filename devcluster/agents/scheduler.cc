@@ -19,6 +19,7 @@
 
 #include "base/base64.h"
 #include "base/log.h"
+#include "devcluster/api_server_internal.h"
 #include "kube/client/api.h"
 #include "kube/client/client.h"
 #include "kube/client/transport.h"
@@ -43,53 +44,6 @@ constexpr std::int64_t kMilli = 1000;
 
 // ---------------------------------------------------------------------------------------------
 // Configuration.
-
-// YAML -> JSON with YAML 1.2 core-schema typing of plain scalars (quoted scalars stay strings).
-json YamlScalar(const YAML::Node& n) {
-  const std::string& s = n.Scalar();
-  if (n.Tag() == "!") return s;
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  char* end = nullptr;
-  errno = 0;
-  long long i = std::strtoll(s.c_str(), &end, 10);
-  bool int_start = std::isdigit(static_cast<unsigned char>(s[0])) ||
-                   ((s[0] == '-' || s[0] == '+') && s.size() > 1);
-  if (int_start && *end == '\0' && errno == 0) return i;
-  bool numeric_start = int_start || (s[0] == '.' && s.size() > 1);
-  if (numeric_start) {
-    double d = std::strtod(s.c_str(), &end);
-    if (*end == '\0') return d;
-  }
-  return s;
-}
-
-json YamlToJson(const YAML::Node& n, int depth) {
-  if (depth > 100) throw std::runtime_error("nesting too deep");
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar:
-      return YamlScalar(n);
-    case YAML::NodeType::Sequence: {
-      json arr = json::array();
-      for (const auto& item : n) arr.push_back(YamlToJson(item, depth + 1));
-      return arr;
-    }
-    case YAML::NodeType::Map: {
-      json obj = json::object();
-      for (const auto& kv : n) {
-        std::string key = kv.first.as<std::string>();
-        if (obj.contains(key)) throw std::runtime_error("duplicate field \"" + key + "\"");
-        obj[key] = YamlToJson(kv.second, depth + 1);
-      }
-      return obj;
-    }
-  }
-  return nullptr;
-}
 
 // What a field of the configuration holds. kAny: accepted as is (plugins, pluginConfig args).
 enum class Kind { kString, kBool, kInt, kNumber, kDuration, kObject, kArray, kAny };
@@ -333,13 +287,12 @@ class ConfigReader {
 }  // namespace
 
 StatusOr<SchedulerConfig> ParseSchedulerConfig(const std::string& text, const std::string& source) {
-  json doc;
-  try {
-    doc = YamlToJson(YAML::Load(text), 0);
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(source + ": " + e.what());
+  // Strict, as kube-scheduler decodes its configuration: a repeated field is an error.
+  auto doc = YamlToJson(text, /*reject_duplicate_keys=*/true);
+  if (auto* error = std::get_if<std::string>(&doc)) {
+    return Status::InvalidArgument(source + ": " + *error);
   }
-  return ConfigReader(source).Parse(doc);
+  return ConfigReader(source).Parse(std::get<json>(doc));
 }
 
 StatusOr<SchedulerConfig> LoadSchedulerConfig(const std::string& path) {

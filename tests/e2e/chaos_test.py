@@ -31,26 +31,14 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "devcluster"))
 import harness  # noqa: E402
 from harness import poll  # noqa: E402
+from system import free_port, take_bin_arg, uid_65532_can_run  # noqa: E402
 
 REPO = harness.REPO
 BIN = None
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def uid_65532_can_run(binary):
-    if os.geteuid() != 0:
-        return True
-    return subprocess.run(["setpriv", "--reuid=65532", "--regid=65532", "--clear-groups", "test", "-x", binary],
-                          capture_output=True).returncode == 0
 
 
 def nodes_yaml(count, gpus=0):
@@ -505,10 +493,7 @@ class ExtenderRestart(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BIN = os.path.abspath(sys.argv.pop(sys.argv.index("--bin") + 1)) if "--bin" in sys.argv else \
-        os.path.join(REPO, "build", "bin")
-    if "--bin" in sys.argv:
-        sys.argv.remove("--bin")
+    BIN = take_bin_arg(sys.argv)
     if shutil.which("kubectl") is None:
         sys.exit(harness.SKIP)
     unittest.main(verbosity=2)

@@ -21,36 +21,15 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "devcluster"))
 import harness  # noqa: E402
 from harness import DevCluster, poll  # noqa: E402
+from system import free_port, take_bin_arg, uid_65532_can_run  # noqa: E402
 
 REPO = harness.REPO
 BIN = None
 EDGE_SITES = ("edge-berlin", "munich-plant")
-
-
-def take_bin_arg(argv):
-    if "--bin" in argv:
-        i = argv.index("--bin")
-        path = argv[i + 1]
-        del argv[i:i + 2]
-        return os.path.abspath(path)
-    return os.path.join(REPO, "build", "bin")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def uid_65532_can_run(binary):
-    if os.geteuid() != 0:
-        return True
-    r = subprocess.run(["setpriv", "--reuid=65532", "--regid=65532", "--clear-groups", "test", "-x", binary],
-                       capture_output=True)
-    return r.returncode == 0
 
 
 class Quickstart(unittest.TestCase):

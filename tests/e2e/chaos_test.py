@@ -325,29 +325,30 @@ class Chaos(unittest.TestCase, ConvergenceAsserts):
                                                          "probability": 0.025, "count": -1, "retryAfterSeconds": 1})
         start = time.monotonic()
         events = {"drops": 0, "kills": 0, "compactions": 0}
-        next_drop = start + 2
-        kills_at = [start + 2, start + 5, start + 8]
-        compact_at = start + 4
+        # Kills and the compaction are paced by progress (stage attempts started, of 140), not by
+        # the clock, so they land mid-run on any machine.
+        kills_at = [20, 60, 100]
+        compact_at = [40]
+        next_drop = [start + 2]
         restart_times = []
 
         def chaos():
             now = time.monotonic()
-            if now >= next_drop_box[0]:
+            started = len(c.attempts())
+            if now >= next_drop[0]:
                 c.api("POST", "/devcluster/faults/drop-watches", body={})
                 events["drops"] += 1
-                next_drop_box[0] = now + 2
-            if kills_at and now >= kills_at[0]:
+                next_drop[0] = now + 2
+            if kills_at and started >= kills_at[0]:
                 kills_at.pop(0)
                 c.kill("operator")  # SIGKILL, mid-write or not
                 events["kills"] += 1
                 c.start_operator()
                 restart_times.append(time.monotonic())
-            if compact_at_box[0] and now >= compact_at_box[0]:
+            if compact_at and started >= compact_at[0]:
+                compact_at.pop(0)
                 c.api("POST", "/devcluster/faults/compact", body={})
                 events["compactions"] += 1
-                compact_at_box[0] = None
-        next_drop_box = [next_drop]
-        compact_at_box = [compact_at]
         c.wait_all_succeeded(names, timeout=300, during=chaos)
         elapsed = time.monotonic() - start
         # Faults off before reading back, so the checks themselves are not retried into noise.

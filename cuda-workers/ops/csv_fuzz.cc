@@ -5,43 +5,12 @@
 // Parquet output, else CSV), the rest is the file. Each run uses one DuckDB thread. It must
 // succeed or fail with a Status (a bad row, a bad file): never crash, hang or leak, and a failed
 // run leaves no output.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <string>
-#include <utility>
 
-#include "cuda-workers/ops/op.h"
+#include "cuda-workers/ops/convert_fuzz_fixture.h"
 
 namespace {
-
-namespace fs = std::filesystem;
-
-// One DuckDB instance (one thread) for the whole process: opening one costs more than a run
-// on a tiny file. Each run gets its own connection, as RunOp does, so the input view, the
-// rejects tables and the profiling settings (all connection-local) start fresh.
-struct Fixture {
-  fs::path dir;
-  aidi::worker::duckdb::Database db;
-  Fixture() : db(OpenDatabase()) {
-    dir = fs::temp_directory_path() / ("aidi-csv-fuzz-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-  }
-  static aidi::worker::duckdb::Database OpenDatabase() {
-    aidi::worker::duckdb::DatabaseOptions options;
-    options.threads = 1;
-    auto db = aidi::worker::duckdb::Database::Open(options);
-    if (!db.ok()) __builtin_trap();  // an in-memory database always opens
-    return std::move(*db);
-  }
-  ~Fixture() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
 
 aidi::worker::Json CsvParams(uint8_t flags) {
   using aidi::worker::Json;
@@ -60,29 +29,10 @@ aidi::worker::Json CsvParams(uint8_t flags) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture fixture;
+  static aidi::worker::fuzz::ConvertFixture fixture("csv");
   if (size == 0) return 0;
   const uint8_t flags = data[0];
-  const fs::path input = fixture.dir / "in.csv";
-  {
-    std::ofstream out(input, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data + 1), static_cast<std::streamsize>(size - 1));
-  }
-  aidi::worker::RunRequest request;
-  request.op = "convert";
-  request.params = CsvParams(flags);
-  request.inputs = {input.string()};
-  request.output = (fixture.dir / ((flags & 128) != 0 ? "out.parquet" : "out.csv")).string();
-  request.device = aidi::worker::Device::kCpu;
-  request.threads = 1;
-  auto conn = fixture.db.Connect();
-  if (!conn.ok()) __builtin_trap();  // connecting to an open in-memory database cannot fail
-  aidi::worker::OpContext ctx(request, *conn);
-  auto outcome = aidi::worker::RunConvert(ctx);
-  std::error_code ec;
-  if (!outcome.ok() && fs::exists(request.output, ec)) {
-    __builtin_trap();  // a failed run must leave no output
-  }
-  fs::remove(request.output, ec);
+  fixture.Run(data + 1, size - 1, "in.csv", (flags & 128) != 0 ? "out.parquet" : "out.csv",
+              CsvParams(flags));
   return 0;
 }

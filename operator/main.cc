@@ -101,6 +101,12 @@ int main(int argc, char** argv) {
   app.add_option("--worker-image", pod_options.worker_image,
                  "image that runs built-in op stages (aidi-worker)")
       ->capture_default_str();
+  std::vector<std::string> host_access;
+  app.add_option("--allow-host-access", host_access,
+                 "what custom stages may ask of their node (stage hostAccess): any of "
+                 "privileged, hostNetwork, hostPID, hostPath, comma-separated; default none, and "
+                 "a pipeline asking for more is rejected")
+      ->delimiter(',');
   app.add_flag("--leader-elect", leader_elect,
                "run the controllers only while holding the leader Lease (for several replicas)");
   app.add_option("--leader-election-namespace", lease_namespace,
@@ -131,6 +137,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   log::SetLevel(parsed);
+  auto policy = op::HostAccessPolicy::FromNames(host_access);
+  if (!policy.ok()) {
+    std::fprintf(stderr, "--allow-host-access: %s\n", policy.status().message().c_str());
+    return 2;
+  }
+  pod_options.host_access = *policy;
 
   BlockTerminationSignals();
 
@@ -155,6 +167,11 @@ int main(int argc, char** argv) {
                          {"namespace", ns.empty() ? "(all)" : ns},
                          {"scheduler", pod_options.scheduler_name},
                          {"workerImage", pod_options.worker_image},
+                         {"allowHostAccess", host_access.empty() ? std::string("none") : [&] {
+                            std::string list;
+                            for (const auto& h : host_access) list += (list.empty() ? "" : ",") + h;
+                            return list;
+                          }()},
                          {"leaderElect", leader_elect ? "true" : "false"}});
 
   kube::Metrics metrics;

@@ -188,6 +188,25 @@ json BuildStagePod(const json& pipeline, const PipelineSpec& spec, const Stage& 
   };
   // Every stage of a pipeline shares the workspace, custom images included: one group owns it.
   pod_spec["securityContext"]["fsGroup"] = kWorkerUid;
+  // Host access, as the stage asked and the admin allowed (the planner refused anything else).
+  const HostAccess& host = stage.host_access;
+  if (host.privileged) {
+    json& sc = pod_spec["containers"][0]["securityContext"];
+    sc["privileged"] = true;
+    sc["allowPrivilegeEscalation"] = true;  // the API refuses privileged without it
+    sc.erase("capabilities");
+  }
+  if (host.host_network) pod_spec["hostNetwork"] = true;
+  if (host.host_pid) pod_spec["hostPID"] = true;
+  for (size_t i = 0; i < host.host_paths.size(); ++i) {
+    const std::string volume = "host-" + std::to_string(i);
+    pod_spec["volumes"].push_back(
+        {{"name", volume}, {"hostPath", {{"path", host.host_paths[i].path}}}});
+    pod_spec["containers"][0]["volumeMounts"].push_back(
+        {{"name", volume},
+         {"mountPath", host.host_paths[i].mount_path},
+         {"readOnly", host.host_paths[i].read_only}});
+  }
   if (spec.service_account_name) {
     pod_spec["serviceAccountName"] = *spec.service_account_name;
   } else {

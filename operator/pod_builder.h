@@ -33,6 +33,8 @@ inline constexpr int kWorkerUid = 65532;
 struct PodBuilderOptions {
   std::string scheduler_name = "aidi-scheduler";
   std::string worker_image = "aidi/worker:latest";
+  // What custom stages may ask of their node (the planner rejects pipelines asking for more).
+  HostAccessPolicy host_access;
 };
 
 // What the pod builder needs beyond the spec.

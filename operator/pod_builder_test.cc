@@ -180,6 +180,33 @@ TEST(PodBuilderTest, EdgeAndCloudModesBecomeSiteAffinity) {
   EXPECT_TRUE(terms("e").empty());
 }
 
+TEST(PodBuilderTest, AllowedHostAccessReachesThePod) {
+  PipelineSpec spec =
+      Spec({{"stages",
+             {{{"name", "probe"},
+               {"image", "busybox"},
+               {"hostAccess",
+                {{"privileged", true},
+                 {"hostNetwork", true},
+                 {"hostPaths", {{{"path", "/var/log"}, {"mountPath", "/logs"}}}}}}}}}});
+  json pod = BuildStagePod(Pipeline(), spec, spec.stages[0], 1, {}, {});
+  const json& c = pod["spec"]["containers"][0];
+  EXPECT_EQ(c["securityContext"]["privileged"], true);
+  EXPECT_EQ(c["securityContext"]["allowPrivilegeEscalation"], true);  // required with privileged
+  EXPECT_EQ(pod["spec"]["hostNetwork"], true);
+  EXPECT_FALSE(pod["spec"].contains("hostPID"));
+  EXPECT_EQ(pod["spec"]["volumes"].back(),
+            json({{"name", "host-0"}, {"hostPath", {{"path", "/var/log"}}}}));
+  EXPECT_EQ(c["volumeMounts"].back(),
+            json({{"name", "host-0"}, {"mountPath", "/logs"}, {"readOnly", true}}));
+  // Without host access nothing of it appears.
+  PipelineSpec plain = Spec({{"stages", {{{"name", "a"}, {"image", "busybox"}}}}});
+  json p2 = BuildStagePod(Pipeline(), plain, plain.stages[0], 1, {}, {});
+  EXPECT_FALSE(p2["spec"].contains("hostNetwork"));
+  EXPECT_EQ(p2["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"], false);
+  for (const json& v : p2["spec"]["volumes"]) EXPECT_FALSE(v.contains("hostPath"));
+}
+
 TEST(PodBuilderTest, AvoidedSitesBecomeNotInAffinity) {
   PipelineSpec spec = Spec({{"stages", {{{"name", "a"}, {"op", "read_csv"}}}}});
   StageContext context;

@@ -354,12 +354,13 @@ json NodeAgent::Impl::PrepareVolumes(const json& pod, const std::string& dir,
       fs::create_directories(path);
       json items = src.value("items", json::array());
       for (const auto& [k, content] : data.items()) {
-        std::string file = k;
+        const std::string key = k;  // a lambda may not capture a structured binding (C++20)
+        std::string file = key;
         if (!items.empty()) {
           auto it = std::find_if(items.begin(), items.end(),
-                                 [&](const json& i) { return i.value("key", "") == k; });
+                                 [&](const json& i) { return i.value("key", "") == key; });
           if (it == items.end()) continue;
-          file = it->value("path", k);
+          file = it->value("path", key);
         }
         fs::create_directories(fs::path(path + "/" + file).parent_path());
         std::ofstream(path + "/" + file, std::ios::binary) << content.get<std::string>();

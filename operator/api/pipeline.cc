@@ -227,6 +227,31 @@ Status ParseRetry(const json& obj, const std::string& path, Retry* out) {
   return Status::Ok();
 }
 
+Status ParseHostAccess(const json& obj, const std::string& path, HostAccess* out) {
+  AIDI_RETURN_IF_ERROR(ReadBool(obj, "privileged", path, &out->privileged));
+  AIDI_RETURN_IF_ERROR(ReadBool(obj, "hostNetwork", path, &out->host_network));
+  AIDI_RETURN_IF_ERROR(ReadBool(obj, "hostPID", path, &out->host_pid));
+  const json* arr = nullptr;
+  AIDI_RETURN_IF_ERROR(ReadArray(obj, "hostPaths", path, &arr));
+  for (size_t i = 0; arr != nullptr && i < arr->size(); ++i) {
+    const std::string hpath = Index(path, "hostPaths", i);
+    const json& h = (*arr)[i];
+    if (!h.is_object()) return PathError(hpath, "must be an object");
+    HostPathMount m;
+    for (auto [key, field] : {std::pair{"path", &m.path}, {"mountPath", &m.mount_path}}) {
+      std::optional<std::string> v;
+      AIDI_RETURN_IF_ERROR(ReadString(h, key, hpath, &v));
+      if (!v || v->empty() || (*v)[0] != '/') {
+        return PathError(hpath + "." + key, "must be an absolute path");
+      }
+      *field = std::move(*v);
+    }
+    AIDI_RETURN_IF_ERROR(ReadBool(h, "readOnly", hpath, &m.read_only));
+    out->host_paths.push_back(std::move(m));
+  }
+  return Status::Ok();
+}
+
 Status ParseStage(const json& s, const std::string& path, Stage* out) {
   if (!s.is_object()) return PathError(path, "must be an object");
   std::optional<std::string> name;
@@ -284,10 +309,52 @@ Status ParseStage(const json& s, const std::string& path, Stage* out) {
     AIDI_RETURN_IF_ERROR(
         ReadInt(*obj, "pendingSeconds", tpath, 1, kInt64Max, &out->timeouts.pending_seconds));
   }
+  AIDI_RETURN_IF_ERROR(ReadObject(s, "hostAccess", path, &obj));
+  if (obj) AIDI_RETURN_IF_ERROR(ParseHostAccess(*obj, path + ".hostAccess", &out->host_access));
+  if (out->op && out->host_access.Any()) {
+    return PathError(path + ".hostAccess", "only stages with an image may ask for host access");
+  }
   return Status::Ok();
 }
 
 }  // namespace
+
+StatusOr<HostAccessPolicy> HostAccessPolicy::FromNames(const std::vector<std::string>& names) {
+  HostAccessPolicy p;
+  for (const std::string& n : names) {
+    if (n == "privileged") {
+      p.privileged = true;
+    } else if (n == "hostNetwork") {
+      p.host_network = true;
+    } else if (n == "hostPID") {
+      p.host_pid = true;
+    } else if (n == "hostPath") {
+      p.host_path = true;
+    } else {
+      return Status::InvalidArgument("\"" + n +
+                                     "\" is not a kind of host access (privileged, hostNetwork, "
+                                     "hostPID, hostPath)");
+    }
+  }
+  return p;
+}
+
+Status CheckHostAccess(const PipelineSpec& spec, const HostAccessPolicy& policy) {
+  for (size_t i = 0; i < spec.stages.size(); ++i) {
+    const HostAccess& h = spec.stages[i].host_access;
+    const char* refused = h.privileged && !policy.privileged           ? "privileged"
+                          : h.host_network && !policy.host_network     ? "hostNetwork"
+                          : h.host_pid && !policy.host_pid             ? "hostPID"
+                          : !h.host_paths.empty() && !policy.host_path ? "hostPaths"
+                                                                       : nullptr;
+    if (refused == nullptr) continue;
+    const std::string kind = std::string(refused) == "hostPaths" ? "hostPath" : refused;
+    return Status::Invalid("spec.stages[" + std::to_string(i) + "].hostAccess." + refused +
+                           ": this operator does not allow " + kind +
+                           " (an admin allows it with --allow-host-access=" + kind + ")");
+  }
+  return Status::Ok();
+}
 
 std::string_view PlacementModeName(PlacementMode mode) {
   return kPlacementModes[static_cast<size_t>(mode)];

@@ -91,6 +91,31 @@ struct EnvVar {
 
 // One stage. Either `op` (+ `params`) or `image` (+ command, args, env) is set; BuildDag rejects
 // a stage with both or neither.
+// What a custom (image) stage asks of the node it runs on. Refused unless the operator's admin
+// allows that kind of access (HostAccessPolicy, `--allow-host-access`); op stages never ask.
+struct HostPathMount {
+  std::string path;        // on the node
+  std::string mount_path;  // in the container
+  bool read_only = true;
+};
+struct HostAccess {
+  bool privileged = false;
+  bool host_network = false;
+  bool host_pid = false;
+  std::vector<HostPathMount> host_paths;
+  bool Any() const { return privileged || host_network || host_pid || !host_paths.empty(); }
+};
+
+// The host access this operator lets stages ask for: the values of `--allow-host-access`.
+struct HostAccessPolicy {
+  bool privileged = false;
+  bool host_network = false;
+  bool host_pid = false;
+  bool host_path = false;
+  // From names "privileged", "hostNetwork", "hostPID", "hostPath"; an unknown name is an error.
+  static StatusOr<HostAccessPolicy> FromNames(const std::vector<std::string>& names);
+};
+
 struct Stage {
   std::string name;
   std::vector<std::string> depends_on;
@@ -106,6 +131,7 @@ struct Stage {
   Work work;
   Retry retry;
   Timeouts timeouts;
+  HostAccess host_access;
 };
 
 enum class Objective { kMinCost, kMinTime, kBalanced };
@@ -119,6 +145,11 @@ enum class PodGCStrategy {
   kNever,
 };
 std::string_view PodGCStrategyName(PodGCStrategy strategy);
+
+struct PipelineSpec;
+// OK when every stage asks only for host access `policy` allows; otherwise names the first stage
+// and field that asks for more, and how an admin would allow it.
+Status CheckHostAccess(const PipelineSpec& spec, const HostAccessPolicy& policy);
 
 struct PipelineSpec {
   std::vector<Stage> stages;       // in spec order

@@ -124,6 +124,28 @@ TEST(PipelineSpecTest, RetryLimitErrorNamesPath) {
   EXPECT_EQ(ParseError(spec), "spec.stages[2].retry.limit: must be an integer in [0, 100]");
 }
 
+TEST(PipelineSpecTest, HostAccessIsParsedForImageStagesOnly) {
+  PipelineSpec spec = MustParse(json::parse(R"({"stages": [{"name": "a", "image": "x",
+      "hostAccess": {"privileged": true, "hostPID": true,
+                     "hostPaths": [{"path": "/var/log", "mountPath": "/logs"},
+                                   {"path": "/data", "mountPath": "/d", "readOnly": false}]}}]})"));
+  const HostAccess& h = spec.stages[0].host_access;
+  EXPECT_TRUE(h.privileged && h.host_pid && !h.host_network && h.Any());
+  ASSERT_EQ(h.host_paths.size(), 2u);
+  EXPECT_TRUE(h.host_paths[0].read_only);  // read-only unless said otherwise
+  EXPECT_FALSE(h.host_paths[1].read_only);
+  EXPECT_EQ(ParseError(json::parse(R"({"stages": [{"name": "a", "op": "noop",
+      "hostAccess": {"hostNetwork": true}}]})")),
+            "spec.stages[0].hostAccess: only stages with an image may ask for host access");
+  EXPECT_EQ(ParseError(json::parse(R"({"stages": [{"name": "a", "image": "x",
+      "hostAccess": {"hostPaths": [{"path": "var", "mountPath": "/v"}]}}]})")),
+            "spec.stages[0].hostAccess.hostPaths[0].path: must be an absolute path");
+  EXPECT_FALSE(HostAccessPolicy::FromNames({"privileged", "root"}).ok());
+  auto policy = HostAccessPolicy::FromNames({"hostPath", "hostPID"});
+  ASSERT_TRUE(policy.ok());
+  EXPECT_TRUE(policy->host_path && policy->host_pid && !policy->privileged);
+}
+
 TEST(PipelineSpecTest, StagesRequired) {
   EXPECT_EQ(ParseError(json::object()), "spec.stages: must list at least 1 stage");
   EXPECT_EQ(ParseError(json::parse(R"({"stages": []})")),

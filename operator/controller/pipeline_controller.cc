@@ -176,7 +176,8 @@ struct PipelineController::Impl {
       }
     }
 
-    Plan plan = PlanPipeline({pipeline, pods, clock.Now(), [this] { return Random(); }});
+    Plan plan = PlanPipeline(
+        {pipeline, pods, clock.Now(), [this] { return Random(); }, options.pods.host_access});
 
     if (plan.delete_pipeline) {
       log::Info("deleting finished pipeline (ttlSecondsAfterFinished)",

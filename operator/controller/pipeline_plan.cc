@@ -106,6 +106,9 @@ class Planner {
     if (!spec.ok()) return Rejected(spec.status(), nullptr);
     StatusOr<Dag> dag = BuildDag(*spec);
     if (!dag.ok()) return Rejected(dag.status(), &*spec);
+    if (Status allowed = CheckHostAccess(*spec, in_.host_access); !allowed.ok()) {
+      return Rejected(allowed, &*spec);
+    }
     spec_ = &*spec;
     dag_ = &*dag;
 

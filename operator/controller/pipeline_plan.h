@@ -84,6 +84,8 @@ struct PlanInput {
   Clock::WallTime now;
   // Jitter for retry backoff: returns a number in [0, 1). Unset: 0 (no jitter).
   std::function<double()> random;
+  // What stages may ask of their node; a pipeline asking for more is rejected (Accepted=False).
+  HostAccessPolicy host_access;
 };
 
 Plan PlanPipeline(const PlanInput& input);

@@ -42,10 +42,11 @@ StagePod Pod(const std::string& stage, int attempt, const std::string& phase, Wa
 // reads, pods it creates appear Pending, pods it deletes disappear.
 class PlanDriver {
  public:
-  explicit PlanDriver(json pipeline) : pipeline_(std::move(pipeline)) {}
+  explicit PlanDriver(json pipeline, HostAccessPolicy host_access = {})
+      : pipeline_(std::move(pipeline)), host_access_(host_access) {}
 
   Plan Step(WallTime now) {
-    Plan plan = PlanPipeline({pipeline_, pods_, now, nullptr});
+    Plan plan = PlanPipeline({pipeline_, pods_, now, nullptr, host_access_});
     for (const auto& c : plan.create) {
       pods_.push_back(Pod(c.stage, c.attempt, "Pending", now));
       created_.push_back(pods_.back().name);
@@ -85,6 +86,7 @@ class PlanDriver {
 
  private:
   json pipeline_;
+  HostAccessPolicy host_access_;
   std::vector<StagePod> pods_;
   std::vector<std::string> created_, removed_, reasons_;
 };
@@ -246,6 +248,28 @@ TEST(PipelinePlanTest, CycleIsRejectedWithoutPods) {
 
 // A name too long for a label value (the CRD's CEL rule not evaluated) is an invalid spec: no
 // pod creates that the API server would refuse forever.
+TEST(PipelinePlanTest, HostAccessIsRefusedUnlessTheAdminAllowsIt) {
+  json stage = {{"name", "probe"},
+                {"image", "busybox"},
+                {"command", {"true"}},
+                {"hostAccess", {{"hostNetwork", true}}}};
+  PlanDriver refused(Pipeline({OpStage("a"), stage}));
+  Plan p = refused.Step(T(0));
+  EXPECT_TRUE(p.create.empty());
+  EXPECT_EQ(Cond(refused.status(), "Accepted"), "False");
+  std::string message = refused.status()["conditions"][0]["message"];
+  EXPECT_EQ(message,
+            "spec.stages[1].hostAccess.hostNetwork: this operator does not allow hostNetwork (an "
+            "admin allows it with --allow-host-access=hostNetwork)");
+  // Allowing something else is not enough; allowing it is.
+  PlanDriver other(Pipeline({OpStage("a"), stage}), {.privileged = true, .host_path = true});
+  other.Step(T(0));
+  EXPECT_EQ(Cond(other.status(), "Accepted"), "False");
+  PlanDriver allowed(Pipeline({OpStage("a"), stage}), {.host_network = true});
+  EXPECT_EQ(allowed.Step(T(0)).create.size(), 2u);
+  EXPECT_EQ(Cond(allowed.status(), "Accepted"), "True");
+}
+
 TEST(PipelinePlanTest, NameLongerThanALabelValueIsRejectedWithoutPods) {
   json pipeline = Pipeline({OpStage("a")});
   pipeline["metadata"]["name"] = std::string(64, 'p');

@@ -196,6 +196,13 @@ class SecureQuickstart(unittest.TestCase):
         # ...and sent without validation, the API server prunes what the schema does not know.
         cls.unvalidated = s.kubectl("apply", "--validate=false", "-f", "-", stdin=json.dumps(cls.privileged),
                                     check=False)
+        # ...while the one way a stage may ask, hostAccess, is refused: this operator allows none.
+        asks = {"apiVersion": "aidi.dev/v1alpha1", "kind": "Pipeline",
+                "metadata": {"name": "asks-host", "namespace": NS},
+                "spec": {"stages": [{"name": "a", "image": "busybox", "command": ["true"],
+                                     "hostAccess": {"hostNetwork": True,
+                                                    "hostPaths": [{"path": "/", "mountPath": "/host"}]}}]}}
+        s.kubectl("apply", "-f", "-", stdin=json.dumps(asks))
         s.kubectl("wait", "--for=condition=Complete", "aip/quickstart", "--timeout=240s", timeout=260)
         poll(lambda: len(json.loads(s.kubectl("get", "pods", "-n", NS, "-o", "json"))["items"]) >= 3,
              timeout=30, what="stage pods in " + NS)
@@ -282,6 +289,18 @@ class SecureQuickstart(unittest.TestCase):
         for field in ("spec.hostNetwork", "spec.stages[0].securityContext", "spec.stages[0].volumes"):
             self.assertIn(field, self.strict.stderr)
         self.assertIn("unknown field", self.strict.stderr)
+
+    def test_host_access_asked_for_is_refused_unless_the_admin_allows_it(self):
+        def accepted():
+            p = json.loads(self.sys.kubectl("get", "aip", "asks-host", "-n", NS, "-o", "json"))
+            return next((c for c in p.get("status", {}).get("conditions", []) if c["type"] == "Accepted"), None)
+        c = poll(accepted, timeout=20, what="asks-host's Accepted condition")
+        self.assertEqual((c["status"], c["reason"]), ("False", "InvalidSpec"))
+        self.assertIn("spec.stages[0].hostAccess.hostNetwork", c["message"])
+        self.assertIn("--allow-host-access=hostNetwork", c["message"])
+        pods = json.loads(self.sys.kubectl("get", "pods", "-n", NS, "-l", "aidi.dev/pipeline=asks-host",
+                                           "-o", "json"))["items"]
+        self.assertEqual(pods, [])
 
     def test_host_access_fields_are_pruned_and_the_pod_has_none(self):
         self.assertEqual(self.unvalidated.returncode, 0, self.unvalidated.stderr)

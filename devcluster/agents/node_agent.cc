@@ -516,6 +516,7 @@ Status NodeAgent::Impl::Start(const json& pod, PodRun& run) {
       exec.mounts.push_back({source, m.value("mountPath", ""),
                              m.value("readOnly", false) || volumes[vname]["readOnly"].get<bool>()});
     }
+    exec.node_software = options.bin_dir;
     exec.dev_dir = run.dir + "/" + cr.name + ".dev";
     fs::create_directories(exec.dev_dir);
     exec.termination_log = cr.termination_log;

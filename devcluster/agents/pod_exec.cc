@@ -31,6 +31,7 @@ json PodExecSpecToJson(const PodExecSpec& spec) {
             {"groups", spec.groups},
             {"mounts", std::move(mounts)},
             {"devDir", spec.dev_dir},
+            {"nodeSoftware", spec.node_software},
             {"terminationLog", spec.termination_log},
             {"startErrorFile", spec.start_error_file},
             {"readOnlyRoot", spec.read_only_root},
@@ -53,6 +54,7 @@ StatusOr<PodExecSpec> PodExecSpecFromJson(const json& j) {
                           m.at("readOnly").get<bool>()});
     }
     s.dev_dir = j.at("devDir").get<std::string>();
+    s.node_software = j.value("nodeSoftware", "");
     s.termination_log = j.at("terminationLog").get<std::string>();
     s.start_error_file = j.at("startErrorFile").get<std::string>();
     s.read_only_root = j.at("readOnlyRoot").get<bool>();
@@ -187,6 +189,18 @@ std::string FindOnPath(const std::string& command, const std::string& path) {
     Check(fd >= 0, "open volume source " + m.source);
     sources.push_back(fd);
   }
+  // The node's software under a volume's mountPath: the folder just below the mountPath on the
+  // way to it, opened now (host view) and bound back once the volume is mounted.
+  std::vector<std::pair<std::string, int>> keep(spec.mounts.size(), {"", -1});
+  for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
+    std::string target = spec.mounts[i].target;
+    while (target.size() > 1 && target.back() == '/') target.pop_back();
+    if (target == "/" || spec.node_software.rfind(target + "/", 0) != 0) continue;
+    const std::string rest = spec.node_software.substr(target.size() + 1);
+    const std::string below = target + "/" + rest.substr(0, rest.find('/'));
+    int fd = ::open(below.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) keep[i] = {below, fd};
+  }
   // Volumes first: a bind mount takes the flags of the mount its source is on, and the state
   // folder may well be on the root filesystem. Remounting "/" afterwards leaves them writable.
   for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
@@ -196,6 +210,11 @@ std::string FindOnPath(const std::string& command, const std::string& path) {
     EnsureMountPoint(m.target, !S_ISDIR(st.st_mode));
     BindMount("/proc/self/fd/" + std::to_string(sources[i]), m.target, m.read_only, m.source);
     ::close(sources[i]);
+    if (const auto& [below, fd] = keep[i]; fd >= 0) {
+      EnsureMountPoint(below, false);
+      BindMount("/proc/self/fd/" + std::to_string(fd), below, /*read_only=*/true, below);
+      ::close(fd);
+    }
   }
   if (spec.read_only_root) {
     Check(::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0,

@@ -51,7 +51,11 @@ struct PodExecSpec {
   std::optional<unsigned> gid;
   std::vector<unsigned> groups;  // supplemental groups (fsGroup, supplementalGroups)
   std::vector<Mount> mounts;
-  std::string dev_dir;           // an empty host directory to build /dev in
+  std::string dev_dir;  // an empty host directory to build /dev in
+  // The node's own software (the agent's binary folder): if a volume's mountPath is above it
+  // (an emptyDir at /tmp with the checkout under /tmp), the folder just below that mountPath on
+  // the way to it is bound back read-only, so PATH and the binaries' libraries still resolve.
+  std::string node_software;
   std::string termination_log;   // host file bound at /dev/termination-log
   std::string start_error_file;  // where a start failure is described
   bool read_only_root = false;

@@ -352,6 +352,20 @@ class Agents(unittest.TestCase):
         for op in ("noop", "groupby", "filter"):
             self.assertRegex(logs, r"(?m)^%s$" % op, logs)
 
+    def test_worker_resolves_under_a_volume_that_covers_its_folder(self):
+        # An emptyDir over the top folder of the checkout (stage pods mount one at /tmp, and CI
+        # may clone under /tmp): the node's software stays visible through it, read-only.
+        top = "/" + os.path.abspath(self.worker).split("/")[1]
+        self.apply(self.pod("covered", ["sh", "-c", "aidi-worker ops | grep -x noop && touch %s/x && ls %s" % (top, top)],
+                            volumes=[{"name": "cover", "emptyDir": {}}],
+                            mounts=[{"name": "cover", "mountPath": top}]))
+        self.wait_phase("covered", "Succeeded")
+        logs = self.kubectl("logs", "covered")
+        self.assertIn("noop", logs)
+        # The pod's own view of that folder is its emptyDir: what it writes there stays in it.
+        self.assertIn("x", logs.split())
+        self.assertFalse(os.path.exists(os.path.join(top, "x")))
+
     # -- 5. waiting for a claim ------------------------------------------------------------
     def test_waits_for_missing_claim_then_runs(self):
         self.apply(self.pod("patient", ["sh", "-c", "echo hi > /data/f && cat /data/f"],

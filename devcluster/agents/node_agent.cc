@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -171,8 +172,22 @@ struct NodeAgent::Impl {
 
   mutable std::mutex mu;
   std::map<std::string, PodRun> runs;  // by pod uid
-  std::vector<std::thread> reapers;
+  // One thread per running container (Reap); each sets its flag last, and finished ones are
+  // joined whenever a pod starts, so a long-lived agent does not keep a thread per pod ever run.
+  struct Reaper {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Reaper> reapers;
   bool stopping = false;
+
+  void JoinFinishedReapersLocked() {
+    std::erase_if(reapers, [](Reaper& r) {
+      if (!r.done->load()) return false;
+      r.thread.join();
+      return true;
+    });
+  }
 
   std::string PodDir(const std::string& ns, const std::string& name, const std::string& uid) const {
     return options.state_dir + "/pods/" + ns + "_" + name + "_" + uid;
@@ -187,7 +202,7 @@ struct NodeAgent::Impl {
   StatusOr<json> GetObject(const kube::ResourceRef& rt, const std::string& ns,
                            const std::string& name, const std::string& what);
   Status Start(const json& pod, PodRun& run);
-  void Reap(std::string uid, std::size_t index, pid_t pid);
+  void Reap(std::string uid, std::size_t index, pid_t pid, std::shared_ptr<std::atomic<bool>> done);
   Status WriteStatus(const PodRun& run);
   Status WriteWaiting(const json& pod, const std::string& reason, const std::string& message);
   Status WriteLost(const json& pod);
@@ -207,7 +222,7 @@ void NodeAgent::Run() {
 
 void NodeAgent::Stop() {
   impl_->controller.Stop();
-  std::vector<std::thread> reapers;
+  std::vector<Impl::Reaper> reapers;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping && impl_->reapers.empty()) return;
@@ -215,7 +230,7 @@ void NodeAgent::Stop() {
     for (auto& [uid, run] : impl_->runs) impl_->KillLocked(run, std::chrono::seconds(2));
     reapers.swap(impl_->reapers);
   }
-  for (auto& t : reapers) t.join();
+  for (auto& r : reapers) r.thread.join();
 }
 
 void NodeAgent::Impl::KillLocked(PodRun& run, std::chrono::seconds grace) {
@@ -228,7 +243,13 @@ void NodeAgent::Impl::KillLocked(PodRun& run, std::chrono::seconds grace) {
 }
 
 // Waits for one container process; escalates to SIGKILL once a kill's grace period is over.
-void NodeAgent::Impl::Reap(std::string uid, std::size_t index, pid_t pid) {
+void NodeAgent::Impl::Reap(std::string uid, std::size_t index, pid_t pid,
+                           std::shared_ptr<std::atomic<bool>> done) {
+  // Set however this returns, after everything else: the thread may then be joined at once.
+  struct MarkDone {
+    std::shared_ptr<std::atomic<bool>> done;
+    ~MarkDone() { done->store(true); }
+  } mark_done{std::move(done)};
   int status = 0;
   bool killed = false;
   while (true) {
@@ -772,7 +793,10 @@ StatusOr<kube::Action> NodeAgent::Impl::Reconcile(const kube::ObjectKey& key,
       Status started = Start(p, run);
       if (!started.ok()) return started;
     } catch (const NotReadyYet& e) {
-      for (auto& c : run.containers) ::kill(-c.pid, SIGKILL);  // partially started: undo
+      for (auto& c : run.containers) {  // partially started: undo, and reap
+        ::kill(-c.pid, SIGKILL);
+        ::waitpid(c.pid, nullptr, 0);
+      }
       lock.unlock();
       AIDI_RETURN_IF_ERROR(WriteWaiting(p, "ContainerCreating", e.message));
       return kube::Action::RequeueAfter(std::chrono::seconds(2));
@@ -780,8 +804,11 @@ StatusOr<kube::Action> NodeAgent::Impl::Reconcile(const kube::ObjectKey& key,
       return Status::Internal(std::string("preparing the pod's folders: ") + e.what());
     }
     it = runs.emplace(uid, std::move(run)).first;
+    JoinFinishedReapersLocked();
     for (std::size_t i = 0; i < it->second.containers.size(); ++i) {
-      reapers.emplace_back(&Impl::Reap, this, uid, i, it->second.containers[i].pid);
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      reapers.push_back(
+          {std::thread(&Impl::Reap, this, uid, i, it->second.containers[i].pid, done), done});
     }
     PodRun snapshot = it->second;
     lock.unlock();

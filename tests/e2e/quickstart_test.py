@@ -14,18 +14,15 @@ say so.
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "devcluster"))
 import harness  # noqa: E402
-from harness import DevCluster, poll  # noqa: E402
-from system import free_port, take_bin_arg, uid_65532_can_run  # noqa: E402
+from harness import poll  # noqa: E402
+from system import System, take_bin_arg  # noqa: E402
 
 REPO = harness.REPO
 BIN = None
@@ -35,90 +32,33 @@ EDGE_SITES = ("edge-berlin", "munich-plant")
 class Quickstart(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.procs = []
-        cls.dc = None
+        cls.sys = System(BIN, "quickstart", nodes=True, run_pods=True, extender=True)
         try:
             cls.start()
         except BaseException:
-            cls.stop_all()
+            cls.sys.stop()
             raise
 
     @classmethod
     def start(cls):
-        port = free_port()
-        tmp_config = os.path.join(harness.tempfile.mkdtemp(prefix="aidi-quickstart."), "scheduler-config.yaml")
-        with open(os.path.join(REPO, "examples", "devcluster", "scheduler-config.yaml")) as f:
-            config = f.read().replace("http://127.0.0.1:8888", "http://127.0.0.1:%d" % port)
-        with open(tmp_config, "w") as f:
-            f.write(config)
-        args = ["--nodes", os.path.join(REPO, "examples", "devcluster", "nodes.yaml"), "--run-pods",
-                "--scheduler-config", tmp_config]
-        if not uid_65532_can_run(os.path.join(BIN, "aidi-worker")):
-            args.append("--run-pods-as-self")
-        cls.dc = DevCluster(*args, binary=os.path.join(BIN, "aidi-devcluster"),
-                            state_dir=os.path.join(os.path.dirname(tmp_config), "state"), name="quickstart")
-        cls.dc.start()
-        cls.env = dict(os.environ, KUBECONFIG=cls.dc.kubeconfig, KUBECACHEDIR=os.path.join(cls.dc.tmp, "cache"))
-        cls.kubectl("apply", "-f", os.path.join(REPO, "crds"))
-        cls.kubectl("wait", "--for=condition=Established", "crd/pipelines.aidi.dev", "crd/edgesites.aidi.dev",
-                    "--timeout=30s")
-        for name, cmd in (
-                ("extender", [os.path.join(BIN, "aidi-scheduler-extender"), "--listen", "127.0.0.1:%d" % port,
-                              "--kubeconfig", cls.dc.kubeconfig]),
-                ("operator", [os.path.join(BIN, "aidi-operator"), "--kubeconfig", cls.dc.kubeconfig,
-                              "--metrics-addr", "", "--health-addr", ""])):
-            log = open(os.path.join(cls.dc.tmp, name + ".log"), "ab")
-            cls.procs.append((name, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log))
-
-        def extender_ready():
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                return s.recv(64).startswith(b"HTTP/1.1 200")
-        poll(extender_ready, timeout=20, what="the extender's /readyz")
-        cls.kubectl("apply", "-f", os.path.join(REPO, "examples", "edgesites.yaml"),
-                    "-f", os.path.join(REPO, "examples", "workspace.yaml"))
-        poll(lambda: cls.kubectl("get", "es", "gpu-cloud", "-o", "jsonpath={.status.gpus.total}") == "16",
+        s = cls.sys
+        s.start()  # devcluster (nodes, node agent, scheduler loop), extender, operator, CRDs
+        s.kubectl("apply", "-f", os.path.join(REPO, "examples", "edgesites.yaml"),
+                  "-f", os.path.join(REPO, "examples", "workspace.yaml"))
+        poll(lambda: s.kubectl("get", "es", "gpu-cloud", "-o", "jsonpath={.status.gpus.total}") == "16",
              timeout=20, what="gpu-cloud's GPUs counted")
-        cls.kubectl("apply", "-f", os.path.join(REPO, "examples", "quickstart.yaml"))
-        cls.kubectl("wait", "--for=condition=Complete", "aip/quickstart", "--timeout=240s", timeout=260)
-        cls.pipeline = json.loads(cls.kubectl("get", "aip", "quickstart", "-o", "json"))
-        cls.stages = {s["name"]: s for s in cls.pipeline["status"]["stages"]}
+        s.kubectl("apply", "-f", os.path.join(REPO, "examples", "quickstart.yaml"))
+        s.kubectl("wait", "--for=condition=Complete", "aip/quickstart", "--timeout=240s", timeout=260)
+        cls.pipeline = json.loads(s.kubectl("get", "aip", "quickstart", "-o", "json"))
+        cls.stages = {st["name"]: st for st in cls.pipeline["status"]["stages"]}
 
     @classmethod
-    def kubectl(cls, *args, timeout=60, check=True):
-        r = subprocess.run(["kubectl", *args], env=cls.env, capture_output=True, text=True, timeout=timeout)
-        if check and r.returncode != 0:
-            raise AssertionError("kubectl %s failed (%d): %s\n--- devcluster log ---\n%s\n%s" % (
-                " ".join(args), r.returncode, r.stderr, cls.dc.log_tail(40), cls.logs_of("operator")))
-        return r.stdout.strip()
-
-    @classmethod
-    def logs_of(cls, name):
-        try:
-            with open(os.path.join(cls.dc.tmp, name + ".log"), "rb") as f:
-                return "--- %s log ---\n%s" % (name, b"\n".join(f.read().splitlines()[-30:]).decode(errors="replace"))
-        except OSError:
-            return ""
-
-    @classmethod
-    def stop_all(cls):
-        for _, p, log in cls.procs:
-            if p.poll() is None:
-                p.terminate()
-        for _, p, log in cls.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-            log.close()
-        if cls.dc is not None:
-            cls.dc.stop()
-            cls.dc.cleanup()
+    def kubectl(cls, *args):
+        return cls.sys.kubectl(*args)
 
     @classmethod
     def tearDownClass(cls):
-        cls.stop_all()
+        cls.sys.stop()
 
     # -- where the stages ran, and why ------------------------------------------------------
 

@@ -15,7 +15,6 @@ devcluster's per-client request log. A table of the outcomes is printed.
     /usr/bin/python3 tests/e2e/bad_manifests_test.py --bin build/bin
 """
 
-import copy
 import json
 import os
 import shutil

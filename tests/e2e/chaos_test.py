@@ -355,10 +355,14 @@ class Chaos(unittest.TestCase, ConvergenceAsserts):
         stats = c.api("GET", "/devcluster/requests")
         c.api("DELETE", "/devcluster/faults", ok=(200,))
         self.assertEqual(events["kills"], 3, "the run ended before every operator kill")
+        # The compaction made the operator's watches expire (410): its caches relisted.
+        with open(os.path.join(c.tmp, "operator.log"), errors="replace") as f:
+            relists = sum(1 for line in f if "relisting" in line)
+        self.assertGreater(relists, 0, "no watch of the operator relisted after the compaction")
         ran = self.assert_no_stage_ran_twice(c, names)
         self.assert_status_agrees_with_pods(c, names)
         figures("chaos", pipelines=len(names), stage_attempts=ran, watch_drops=events["drops"],
-                compactions=events["compactions"], operator_kills=events["kills"],
+                compactions=events["compactions"], operator_kills=events["kills"], operator_relists=relists,
                 faults_injected=stats.get("faultsInjected"), requests=stats.get("total"),
                 seconds_to_all_succeeded=round(elapsed, 1),
                 seconds_after_last_kill=round(time.monotonic() - restart_times[-1], 1))

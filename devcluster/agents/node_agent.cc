@@ -785,23 +785,36 @@ StatusOr<kube::Action> NodeAgent::Impl::Reconcile(const kube::ObjectKey& key,
                                         "devcluster's node agent does not run initContainers"));
       return kube::Action::AwaitChange();
     }
+    // Started without the lock: preparing volumes and env reads the API, and the reapers and
+    // other pods must not wait on that. A key is never reconciled twice at once.
+    lock.unlock();
     PodRun run;
     run.key = key;
     run.uid = uid;
     run.dir = PodDir(key.ns, key.name, uid);
-    try {
-      Status started = Start(p, run);
-      if (!started.ok()) return started;
-    } catch (const NotReadyYet& e) {
-      for (auto& c : run.containers) {  // partially started: undo, and reap
+    auto undo = [&run] {  // containers already started when a later one could not be
+      for (auto& c : run.containers) {
         ::kill(-c.pid, SIGKILL);
         ::waitpid(c.pid, nullptr, 0);
       }
-      lock.unlock();
+    };
+    try {
+      if (Status started = Start(p, run); !started.ok()) {
+        undo();
+        return started;
+      }
+    } catch (const NotReadyYet& e) {
+      undo();
       AIDI_RETURN_IF_ERROR(WriteWaiting(p, "ContainerCreating", e.message));
       return kube::Action::RequeueAfter(std::chrono::seconds(2));
     } catch (const fs::filesystem_error& e) {
+      undo();
       return Status::Internal(std::string("preparing the pod's folders: ") + e.what());
+    }
+    lock.lock();
+    if (stopping) {  // Stop() ran meanwhile and could not see these containers
+      undo();
+      return kube::Action::AwaitChange();
     }
     it = runs.emplace(uid, std::move(run)).first;
     JoinFinishedReapersLocked();

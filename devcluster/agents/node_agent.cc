@@ -201,6 +201,8 @@ struct NodeAgent::Impl {
                                                               const json& container);
   StatusOr<json> GetObject(const kube::ResourceRef& rt, const std::string& ns,
                            const std::string& name, const std::string& what);
+  std::optional<json> KeyValues(bool secret, const std::string& ns, const std::string& name,
+                                bool optional, bool binary_data);
   Status Start(const json& pod, PodRun& run);
   void Reap(std::string uid, std::size_t index, pid_t pid, std::shared_ptr<std::atomic<bool>> done);
   Status WriteStatus(const PodRun& run);
@@ -300,6 +302,30 @@ StatusOr<json> NodeAgent::Impl::GetObject(const kube::ResourceRef& rt, const std
   return std::move(**got);
 }
 
+// The keys of a ConfigMap (`data`, plus `binaryData` when asked) or a Secret, values decoded;
+// nullopt when it is missing and `optional`. Missing otherwise: the pod waits (NotReadyYet).
+std::optional<json> NodeAgent::Impl::KeyValues(bool secret, const std::string& ns,
+                                               const std::string& name, bool optional,
+                                               bool binary_data) {
+  auto got = secret ? GetObject(kube::resources::kSecrets, ns, name, "secret")
+                    : GetObject(kube::resources::kConfigMaps, ns, name, "configmap");
+  if (!got.ok()) {
+    if (optional && got.status().IsNotFound()) return std::nullopt;
+    throw NotReadyYet{got.status().message()};
+  }
+  json out = json::object();
+  for (const char* field : {"data", "binaryData"}) {
+    const bool encoded = secret || std::string_view(field) == "binaryData";
+    if (!secret && encoded && !binary_data) continue;
+    const json entries = got->value(field, json::object());
+    for (const auto& [k, v] : entries.items()) {
+      std::string value = v.is_string() ? v.get<std::string>() : "";
+      out[k] = encoded ? Base64Decode(value).value_or("") : value;
+    }
+  }
+  return out;
+}
+
 json NodeAgent::Impl::PrepareVolumes(const json& pod, const std::string& dir,
                                      std::optional<unsigned> fs_group) {
   const std::string ns = pod["metadata"].value("namespace", "default");
@@ -353,25 +379,9 @@ json NodeAgent::Impl::PrepareVolumes(const json& pod, const std::string& dir,
       const std::string object = src.value(secret ? "secretName" : "name", "");
       path = dir + "/volumes/" + name;
       read_only = true;
-      json data = json::object();
-      auto got = secret ? GetObject(kube::resources::kSecrets, ns, object, "secret")
-                        : GetObject(kube::resources::kConfigMaps, ns, object, "configmap");
-      if (!got.ok()) {
-        if (src.value("optional", false) && got.status().IsNotFound())
-          got = json::object();
-        else
-          throw NotReadyYet{got.status().message()};
-      }
-      for (const char* field : {"data", "binaryData"}) {
-        const json entries = got->value(field, json::object());
-        for (const auto& [k, val] : entries.items()) {
-          std::string content = val.is_string() ? val.get<std::string>() : "";
-          if (secret || std::string(field) == "binaryData") {
-            content = Base64Decode(content).value_or("");
-          }
-          data[k] = content;
-        }
-      }
+      const json data = KeyValues(secret, ns, object, src.value("optional", false),
+                                  /*binary_data=*/true)
+                            .value_or(json::object());
       fs::create_directories(path);
       json items = src.value("items", json::array());
       for (const auto& [k, content] : data.items()) {
@@ -406,38 +416,25 @@ std::vector<std::pair<std::string, std::string>> NodeAgent::Impl::ResolveEnv(
       {"HOSTNAME", pod["metadata"].value("name", "")},
       {"HOME", "/"}};
   auto key_of = [&](const json& ref, bool secret) -> std::optional<std::string> {
-    auto got =
-        secret ? GetObject(kube::resources::kSecrets, ns, ref.value("name", ""), "secret")
-               : GetObject(kube::resources::kConfigMaps, ns, ref.value("name", ""), "configmap");
-    if (!got.ok()) {
-      if (got.status().IsNotFound() && ref.value("optional", false)) return std::nullopt;
-      throw NotReadyYet{got.status().message()};
-    }
-    const json data = got->value("data", json::object());
+    const bool optional = ref.value("optional", false);
+    auto data = KeyValues(secret, ns, ref.value("name", ""), optional, /*binary_data=*/false);
+    if (!data) return std::nullopt;
     const std::string key = ref.value("key", "");
-    if (!data.contains(key)) {
-      if (ref.value("optional", false)) return std::nullopt;
+    if (!data->contains(key)) {
+      if (optional) return std::nullopt;
       throw NotReadyYet{"key \"" + key + "\" not found in " + (secret ? "secret " : "configmap ") +
                         ref.value("name", "")};
     }
-    std::string value = data[key].get<std::string>();
-    return secret ? Base64Decode(value).value_or("") : value;
+    return (*data)[key].get<std::string>();
   };
   for (const json& from : container.value("envFrom", json::array())) {
     const bool secret = from.contains("secretRef");
     const json& ref = secret ? from["secretRef"] : from.value("configMapRef", json::object());
-    auto got =
-        secret ? GetObject(kube::resources::kSecrets, ns, ref.value("name", ""), "secret")
-               : GetObject(kube::resources::kConfigMaps, ns, ref.value("name", ""), "configmap");
-    if (!got.ok()) {
-      if (got.status().IsNotFound() && ref.value("optional", false)) continue;
-      throw NotReadyYet{got.status().message()};
-    }
-    const json data = got->value("data", json::object());
-    for (const auto& [k, v] : data.items()) {
-      std::string value = v.get<std::string>();
-      env.emplace_back(from.value("prefix", "") + k,
-                       secret ? Base64Decode(value).value_or("") : value);
+    auto data = KeyValues(secret, ns, ref.value("name", ""), ref.value("optional", false),
+                          /*binary_data=*/false);
+    if (!data) continue;
+    for (const auto& [k, v] : data->items()) {
+      env.emplace_back(from.value("prefix", "") + k, v.get<std::string>());
     }
   }
   for (const json& e : container.value("env", json::array())) {
@@ -494,15 +491,12 @@ Status NodeAgent::Impl::Start(const json& pod, PodRun& run) {
                         "command and cannot read image " +
                         cr.image + "'s entrypoint; set command"};
     }
-    std::string path;
-    for (auto& [k, v] : env) {
+    std::string path;  // the last PATH defined, with the agent's binary folder first
+    for (const auto& [k, v] : env) {
       if (k == "PATH") path = v;
     }
     path = options.bin_dir + ":" + path;
-    for (auto& [k, v] : env) {
-      if (k == "PATH") v = path;
-    }
-    for (auto& [k, v] : env) exec.env.push_back(k + "=" + v);
+    for (const auto& [k, v] : env) exec.env.push_back(k + "=" + (k == "PATH" ? path : v));
     exec.path = path;
     exec.working_dir = c.value("workingDir", "/");
     exec.uid = OptUint(sc, "runAsUser") ? OptUint(sc, "runAsUser") : OptUint(pod_sc, "runAsUser");

@@ -25,13 +25,19 @@ FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 SKIP = 77
 
 
+def take_arg(argv, flag):
+    """Removes `flag VALUE` from argv (so unittest does not see it) and returns VALUE, or None."""
+    if flag in argv:
+        i = argv.index(flag)
+        value = argv[i + 1]
+        del argv[i:i + 2]
+        return value
+    return None
+
+
 def take_binary_arg(argv):
     """Removes `--binary PATH` from argv (so unittest does not see it) and returns the binary."""
-    binary = None
-    if "--binary" in argv:
-        i = argv.index("--binary")
-        binary = argv[i + 1]
-        del argv[i:i + 2]
+    binary = take_arg(argv, "--binary")
     binary = binary or os.environ.get("AIDI_DEVCLUSTER") or os.path.join(REPO, "build", "bin", "aidi-devcluster")
     return os.path.abspath(binary)
 

@@ -43,10 +43,7 @@ class Quickstart(unittest.TestCase):
     def start(cls):
         s = cls.sys
         s.start()  # devcluster (nodes, node agent, scheduler loop), extender, operator, CRDs
-        s.kubectl("apply", "-f", os.path.join(REPO, "examples", "edgesites.yaml"),
-                  "-f", os.path.join(REPO, "examples", "workspace.yaml"))
-        poll(lambda: s.kubectl("get", "es", "gpu-cloud", "-o", "jsonpath={.status.gpus.total}") == "16",
-             timeout=20, what="gpu-cloud's GPUs counted")
+        s.apply_example_sites()
         s.kubectl("apply", "-f", os.path.join(REPO, "examples", "quickstart.yaml"))
         s.kubectl("wait", "--for=condition=Complete", "aip/quickstart", "--timeout=240s", timeout=260)
         cls.pipeline = json.loads(s.kubectl("get", "aip", "quickstart", "-o", "json"))

@@ -173,10 +173,7 @@ class SecureQuickstart(unittest.TestCase):
     def start(cls):
         s = cls.sys
         s.start()
-        s.kubectl("apply", "-f", os.path.join(REPO, "examples", "edgesites.yaml"),
-                  "-f", os.path.join(REPO, "examples", "workspace.yaml"))
-        poll(lambda: s.kubectl("get", "es", "gpu-cloud", "-o", "jsonpath={.status.gpus.total}") == "16",
-             timeout=20, what="gpu-cloud's GPUs counted")
+        s.apply_example_sites()
         s.kubectl("apply", "-f", os.path.join(REPO, "examples", "quickstart.yaml"))
         s.kubectl("create", "namespace", NS)
         s.kubectl("create", "serviceaccount", "stage-runner", "-n", NS)

@@ -26,12 +26,7 @@ SKIP = harness.SKIP
 
 def take_bin_arg(argv):
     """Removes `--bin DIR` from argv and returns the binaries' folder (default build/bin)."""
-    if "--bin" in argv:
-        i = argv.index("--bin")
-        path = argv[i + 1]
-        del argv[i:i + 2]
-        return os.path.abspath(path)
-    return os.path.join(REPO, "build", "bin")
+    return os.path.abspath(harness.take_arg(argv, "--bin") or os.path.join(REPO, "build", "bin"))
 
 
 def free_port():
@@ -116,6 +111,14 @@ class System:
                                 "--log-level", self.log_level] + self.operator_args)
         poll(lambda: self.operator_health() == 200, timeout=20, what="the operator's /healthz")
         return self
+
+    def apply_example_sites(self):
+        """The demo's EdgeSites and workspace claim (examples/), once the operator has counted
+        gpu-cloud's GPUs from the --nodes nodes."""
+        self.kubectl("apply", "-f", os.path.join(REPO, "examples", "edgesites.yaml"),
+                     "-f", os.path.join(REPO, "examples", "workspace.yaml"))
+        poll(lambda: self.kubectl("get", "es", "gpu-cloud", "-o", "jsonpath={.status.gpus.total}") == "16",
+             timeout=20, what="gpu-cloud's GPUs counted")
 
     def spawn(self, name, cmd):
         log = open(self.log_path(name), "ab")

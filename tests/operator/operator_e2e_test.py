@@ -66,15 +66,6 @@ for _n in NODES:
                     "nvidia.com/gpu.count": str(_n["count"])}
 
 
-def take_arg(argv, flag):
-    if flag in argv:
-        i = argv.index(flag)
-        v = argv[i + 1]
-        del argv[i:i + 2]
-        return v
-    return None
-
-
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -1207,7 +1198,7 @@ class OperatorTest(unittest.TestCase):
 
 if __name__ == "__main__":
     harness.BINARY = harness.take_binary_arg(sys.argv)
-    OPERATOR = os.path.abspath(take_arg(sys.argv, "--operator") or os.environ.get("AIDI_OPERATOR")
+    OPERATOR = os.path.abspath(harness.take_arg(sys.argv, "--operator") or os.environ.get("AIDI_OPERATOR")
                                or os.path.join(harness.REPO, "build", "bin", "aidi-operator"))
     for what, path in (("devcluster", harness.BINARY), ("operator", OPERATOR)):
         if not os.access(path, os.X_OK):

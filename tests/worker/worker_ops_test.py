@@ -28,22 +28,14 @@ import numpy as np
 import pandas as pd
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tests", "devcluster"))
+from harness import take_arg  # noqa: E402
 WORKER = None  # set in __main__
 THREADS = "2"
 REL = 1e-9
 SUMMARY_KEYS = ["op", "rowsIn", "rowsOut", "rowsRejected", "seconds", "device"]
 COLUMNS = ["id", "k", "g", "i", "x", "y", "s", "c"]
 N = 3000
-
-
-def take_arg(argv, flag):
-    """Removes `flag VALUE` from argv (so unittest does not see it) and returns VALUE."""
-    if flag in argv:
-        i = argv.index(flag)
-        value = argv[i + 1]
-        del argv[i:i + 2]
-        return value
-    return None
 
 
 # ---- data -------------------------------------------------------------------------------------

@@ -65,6 +65,14 @@ TEST(ExpandEnvReferences, FollowsTheKubeletRules) {
   EXPECT_EQ(ExpandEnvReferences("$(unclosed", env), "$(unclosed");
 }
 
+TEST(EnvironmentStrings, TheLastDefinitionWinsInFirstPosition) {
+  // execve hands getenv the first NAME=; a pod's own HOME must beat the agent's default.
+  EXPECT_EQ(
+      EnvironmentStrings(
+          {{"PATH", "/bin"}, {"HOME", "/"}, {"A", "1"}, {"HOME", "/work"}, {"PATH", "/opt:/bin"}}),
+      (std::vector<std::string>{"PATH=/opt:/bin", "HOME=/work", "A=1"}));
+}
+
 TEST(PodExecSpec, RoundTripsThroughJson) {
   PodExecSpec s;
   s.argv = {"aidi-worker", "run"};

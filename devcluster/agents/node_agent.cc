@@ -60,6 +60,19 @@ std::string ExpandEnvReferences(const std::string& text,
   return out;
 }
 
+std::vector<std::string> EnvironmentStrings(
+    const std::vector<std::pair<std::string, std::string>>& env) {
+  std::vector<std::string> names;
+  std::map<std::string, std::string> last;
+  for (const auto& [k, v] : env) {
+    if (last.find(k) == last.end()) names.push_back(k);
+    last[k] = v;
+  }
+  std::vector<std::string> out;
+  for (const auto& n : names) out.push_back(n + "=" + last[n]);
+  return out;
+}
+
 namespace {
 
 const kube::ResourceRef kPvcs{"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
@@ -496,7 +509,8 @@ Status NodeAgent::Impl::Start(const json& pod, PodRun& run) {
       if (k == "PATH") path = v;
     }
     path = options.bin_dir + ":" + path;
-    for (const auto& [k, v] : env) exec.env.push_back(k + "=" + (k == "PATH" ? path : v));
+    env.emplace_back("PATH", path);
+    exec.env = EnvironmentStrings(env);
     exec.path = path;
     exec.working_dir = c.value("workingDir", "/");
     exec.uid = OptUint(sc, "runAsUser") ? OptUint(sc, "runAsUser") : OptUint(pod_sc, "runAsUser");

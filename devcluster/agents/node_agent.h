@@ -74,4 +74,10 @@ class NodeAgent {
 std::string ExpandEnvReferences(const std::string& text,
                                 const std::vector<std::pair<std::string, std::string>>& env);
 
+// "NAME=value" strings for execve, one per name, in the order names first appear, with the last
+// definition's value (later env entries override the defaults and earlier ones, as the kubelet
+// has it; execve's environment would otherwise hand getenv the first).
+std::vector<std::string> EnvironmentStrings(
+    const std::vector<std::pair<std::string, std::string>>& env);
+
 }  // namespace aidi::devcluster

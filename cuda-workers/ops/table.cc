@@ -195,6 +195,7 @@ StatusOr<InputTable> InputTable::Open(duckdb::Connection& db, const std::vector<
   if (table.format_ == FileFormat::kParquet) {
     source =
         "read_parquet(" + SqlList(paths) + (paths.size() > 1 ? ", union_by_name = true" : "") + ")";
+    table.parquet_scan_ = source;
   } else {
     // One scan per file, put together by column name: DuckDB's own union_by_name cannot keep
     // rejected rows (REJECTS_TABLE is refused with it).
@@ -252,6 +253,20 @@ expr::Schema InputTable::schema() const {
     if (c.type) schema.push_back({c.name, *c.type});
   }
   return schema;
+}
+
+std::string InputTable::Numbered(std::string_view ordinal) const {
+  const std::string name = QuoteIdentifier(ordinal);
+  // A file's own column called file_index or file_row_number hides DuckDB's virtual one.
+  const bool virtual_columns_visible = std::none_of(
+      columns_.begin(), columns_.end(),
+      [](const InputColumn& c) { return c.name == "file_index" || c.name == "file_row_number"; });
+  if (!parquet_scan_.empty() && virtual_columns_visible) {
+    // 2^48 rows per file and 2^15 files before a BIGINT overflows: far beyond any input here.
+    return "(SELECT *, CAST(file_index AS BIGINT) * 281474976710656 + file_row_number AS " + name +
+           " FROM " + parquet_scan_ + ")";
+  }
+  return "(SELECT *, row_number() OVER () AS " + name + " FROM " + QuoteIdentifier(kRelation) + ")";
 }
 
 StatusOr<int64_t> InputTable::CountRows(duckdb::Connection& db) const {

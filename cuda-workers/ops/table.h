@@ -64,6 +64,12 @@ class InputTable {
   const std::vector<InputColumn>& columns() const { return columns_; }
   // The columns expressions can use (numbers, booleans, strings), in table order.
   expr::Schema schema() const;
+  // A relation (a parenthesised query) of the input rows plus a BIGINT column `ordinal` that
+  // grows with input order: file by file in --input order, row by row within a file. `ordinal`
+  // must not name an input column. Parquet rows are numbered from the files' own metadata
+  // (file_index, file_row_number), which DuckDB reads in parallel; CSV has no such column, so a
+  // streaming row_number() numbers them, and DuckDB runs that pipeline on one thread.
+  std::string Numbered(std::string_view ordinal) const;
   // Rows in the input when known without a pass over it (Parquet); unset for CSV.
   std::optional<int64_t> rows() const { return rows_; }
   // Rows the input holds: rows(), or a count (a pass over a CSV input).
@@ -83,6 +89,7 @@ class InputTable {
   bool skip_bad_rows_ = false;
   std::vector<InputColumn> columns_;
   std::optional<int64_t> rows_;
+  std::string parquet_scan_;  // read_parquet(...) of the inputs; empty for CSV
 };
 
 struct Written {

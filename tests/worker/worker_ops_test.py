@@ -940,6 +940,48 @@ class CleanTest(WorkerTest):
         rows = np.array(ints(df["row"]))
         self.assertTrue(np.array_equal(rows, expected), "first occurrences, in input order")
 
+    def parquet_of(self, name, header, rows):
+        """A Parquet file (several row groups once rows pass 122,880) made by convert."""
+        path = self.out(name + ".csv")
+        with open(path, "w") as f:
+            f.write(",".join(header) + "\n")
+            f.write("".join(",".join(str(v) for v in row) + "\n" for row in rows))
+        _, parquet = self.run_ok("convert", {}, path, self.out(name + ".parquet"))
+        return parquet
+
+    def test_dedupe_parquet_numbers_rows_file_by_file(self):
+        """Parquet rows are numbered from each file's index and row number (read in parallel):
+        across two files of three row groups each, the first occurrence stays, in --input
+        order, which here is not the files' name order."""
+        n = 300_000
+        rng = np.random.default_rng(13)
+        keys = rng.integers(0, 40_000, 2 * n)
+        a = self.parquet_of("a", ["row", "key"], zip(range(n, 2 * n), keys[n:].tolist()))
+        b = self.parquet_of("b", ["row", "key"], zip(range(n), keys[:n].tolist()))
+        # Input order is b, then a: rows 0 .. 2n - 1, keys in `keys` order.
+        summary, header, df = self.run_csv("clean", {"dedupe": ["key"]}, [b, a])
+        _, first = np.unique(keys, return_index=True)
+        self.assertEqual(summary["rowsIn"], 2 * n)
+        self.assertEqual(ints(df["row"]), np.sort(first).tolist(), "first occurrences, in order")
+
+    def test_dedupe_parquet_with_a_column_named_file_row_number(self):
+        """A file's own file_row_number column hides DuckDB's virtual one; rows are still
+        numbered in input order, not by that column (here in reverse order)."""
+        n = 1000
+        keys = [i % 7 for i in range(n)]
+        p = self.parquet_of("frn", ["file_row_number", "key"], zip(range(n, 0, -1), keys))
+        summary, header, df = self.run_csv("clean", {"dedupe": ["key"]}, p)
+        self.assertEqual(header, ["file_row_number", "key"])
+        self.assertEqual(ints(df["file_row_number"]), list(range(n, n - 7, -1)))
+        self.assertEqual(ints(df["key"]), list(range(7)))
+
+    def test_dedupe_with_a_column_named_like_the_row_number(self):
+        rows = [(i % 3, i) for i in range(10)]
+        p = self.parquet_of("ar", ["aidi_row", "v"], rows)
+        summary, header, df = self.run_csv("clean", {"dedupe": ["aidi_row"]}, p)
+        self.assertEqual(header, ["aidi_row", "v"])
+        self.assertEqual((ints(df["aidi_row"]), ints(df["v"])), ([0, 1, 2], [0, 1, 2]))
+
     def test_params_errors(self):
         p = self.main_csv
         cols = "columns: " + ", ".join(COLUMNS)

@@ -32,7 +32,7 @@ OUT=$(mktemp)
 if ((WRITE)); then
   {
     echo "Recorded $(date -u '+%Y-%m-%d %H:%M') UTC at commit \`$(git rev-parse --short HEAD)\` with \`bench/worker/run.sh ${ARGS[*]}\`"
-    echo "on $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); each cell the median of the runs, whole process (start to exit), 2 threads."
+    echo "on $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); each time the median of the runs, whole process (start to exit), 2 threads; each ratio the median of (worker run / the DuckDB run right after it)."
     echo
     cat "$OUT"
   } >"$OUT.md"

@@ -33,6 +33,11 @@ def main():
         res = df.sort_values("a", ascending=False, na_position="last")
     elif op == "topk":
         res = df.nlargest(1000, "a")
+    elif op == "predict":  # run.py's MODEL
+        res = df.copy()
+        z = 0.5 + 2.0 * df["a"] + -0.004 * df["b"]
+        res["score"] = 1 / (1 + np.exp(-z))
+        res["label"] = (res["score"] >= 0.5).astype(np.int64)
     elif op == "histogram":
         counts, edges = np.histogram(df["a"].dropna().to_numpy(), bins=50, range=(0.0, 1.0))
         res = pd.DataFrame({"bin_lo": edges[:-1], "bin_hi": edges[1:], "count": counts})

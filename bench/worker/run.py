@@ -50,10 +50,18 @@ CASES = [
      "SELECT * FROM {S} ORDER BY a DESC", "sort"),
     ("sort (top 1000 by a)", "sort", {"by": [{"column": "a", "desc": True}], "limit": 1000},
      "SELECT * FROM {S} ORDER BY a DESC LIMIT 1000", "topk"),
+    # The model is MODEL below: logistic over a and b.
+    ("predict (logistic, a, b)", "predict", {},
+     "SELECT * EXCLUDE (s), s AS score, CAST(s >= 0.5 AS BIGINT) AS label "
+     "FROM (SELECT *, 1 / (1 + exp(-(0.5 + 2.0 * a + -0.004 * b))) AS s FROM {S})", "predict"),
     ("histogram (a, 50 bins)", "histogram", {"column": "a", "bins": 50, "min": 0, "max": 1},
      "SELECT floor(a * 50) AS bin, count(*) AS n FROM {S} WHERE a BETWEEN 0 AND 1 "
      "GROUP BY bin ORDER BY bin", "histogram"),
 ]
+
+
+# What predict applies: a model file as train writes it (metrics are optional).
+MODEL = {"kind": "logistic", "features": ["a", "b"], "weights": [2.0, -0.004], "bias": 0.5}
 
 
 def timed(cmd, env=None):
@@ -96,6 +104,9 @@ def main():
         timed(["node", os.path.join(work, "gen.mjs"), work, str(args.rows)])
     out_dir = os.path.join(work, "out")
     os.makedirs(out_dir, exist_ok=True)
+    model_path = os.path.join(work, "bench_model.json")
+    with open(model_path, "w") as f:
+        json.dump(MODEL, f)
     t = str(args.threads)
     src = {"parquet": "read_parquet('%s/data.parquet')" % work,
            "csv": "read_csv('%s/data.csv')" % work}
@@ -108,7 +119,8 @@ def main():
             ext = "parquet" if fmt == "parquet" else "csv"
             inp = "%s/data.%s" % (work, fmt)
             out = "%s/w.%s" % (out_dir, ext)
-            wcmd = [worker, "run", "--op", op, "--params", json.dumps(params), "--input", inp,
+            inputs = [inp, model_path] if op == "predict" else [inp]
+            wcmd = [worker, "run", "--op", op, "--params", json.dumps(params), "--input", *inputs,
                     "--output", out, "--threads", t, "--device", "cpu", "--log-level", "warn"]
             dsql = "COPY (%s) TO '%s/d.%s' (FORMAT %s%s)" % (
                 (sql[fmt] if isinstance(sql, dict) else sql).format(S=src[fmt]), out_dir, ext, ext, ", HEADER true" if ext == "csv" else "")

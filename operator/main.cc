@@ -11,8 +11,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -38,18 +41,34 @@ class Controllers {
  public:
   Controllers(std::shared_ptr<kube::Client> client, kube::EventRecorder* events,
               op::PipelineControllerOptions pipeline_options, kube::Metrics* metrics)
-      : pipelines_(client, events, std::move(pipeline_options)),
+      : client_(client),
+        pipelines_(client, events, std::move(pipeline_options)),
         sites_(client, events, op::EdgeSiteControllerOptions{.workers = 2, .metrics = metrics}) {}
 
   void Start() {
     if (started_.exchange(true)) return;
     log::Info("starting controllers");
-    pipeline_thread_ = std::thread([this] { pipelines_.Run(); });
-    site_thread_ = std::thread([this] { sites_.Run(); });
+    {
+      std::lock_guard lock(mu_);
+      running_ = 2;
+    }
+    pipeline_thread_ = std::thread([this] { RunToEnd(pipelines_); });
+    site_thread_ = std::thread([this] { RunToEnd(sites_); });
   }
-  void Stop() {
+  // Workers finish the key in hand. What still waits on the API server after `grace` (list
+  // retries against an unreachable server take ~20 s) is cut short by shutting the client
+  // down; the leader elector and the event recorder have clients of their own.
+  void Stop(std::chrono::seconds grace) {
     pipelines_.Stop();
     sites_.Stop();
+    {
+      std::unique_lock lock(mu_);
+      if (!done_.wait_for(lock, grace, [this] { return running_ == 0; })) {
+        log::Warn("the API server is slow to answer: cutting its requests short",
+                  {{"grace_s", static_cast<long long>(grace.count())}});
+        client_->Shutdown();
+      }
+    }
     if (pipeline_thread_.joinable()) pipeline_thread_.join();
     if (site_thread_.joinable()) site_thread_.join();
   }
@@ -57,11 +76,25 @@ class Controllers {
   bool synced() const { return pipelines_.synced() && sites_.synced(); }
 
  private:
+  template <typename C>
+  void RunToEnd(C& controller) {
+    controller.Run();
+    {
+      std::lock_guard lock(mu_);
+      --running_;
+    }
+    done_.notify_all();
+  }
+
+  std::shared_ptr<kube::Client> client_;
   op::PipelineController pipelines_;
   op::EdgeSiteController sites_;
   std::atomic<bool> started_{false};
   std::thread pipeline_thread_;
   std::thread site_thread_;
+  std::mutex mu_;  // guards running_ (controllers whose Run has not returned)
+  std::condition_variable done_;
+  int running_ = 0;
 };
 
 std::string PodNamespace() {
@@ -239,7 +272,7 @@ int main(int argc, char** argv) {
   }
 
   log::Info("stopping", {{"signal", WaitForTermination()}});
-  controllers.Stop();
+  controllers.Stop(std::chrono::seconds(5));
   events.Flush();
   if (elector) {
     elector->Stop();  // releases the lease so a standby takes over at once

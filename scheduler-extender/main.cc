@@ -154,6 +154,9 @@ int main(int argc, char** argv) {
                         {"server", (*watch_client)->config().server}});
 
   log::Info("stopping", {{"signal", WaitForTermination()}});
+  // The watchers may be waiting out retries against an unreachable API server: end those at
+  // once. Binds in flight finish first (server.Stop waits for them) on their own client.
+  (*watch_client)->Shutdown();
   server.Stop();
   cache.Stop();
   return 0;

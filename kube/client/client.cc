@@ -1,7 +1,6 @@
 #include "kube/client/client.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "base/log.h"
 #include "base/token_bucket.h"
@@ -54,7 +53,6 @@ StatusOr<std::shared_ptr<Client>> Client::FromDefault(const std::string& kubecon
 StatusOr<std::shared_ptr<Client>> Client::Create(ClientConfig config, TransportFactory factory,
                                                  const Clock& clock, Sleeper sleep) {
   if (config.server.empty()) return Status::InvalidArgument("client config has no server");
-  if (!sleep) sleep = [](std::chrono::nanoseconds d) { std::this_thread::sleep_for(d); };
   std::shared_ptr<Client> client(
       new Client(std::move(config), std::move(factory), clock, std::move(sleep)));
   // Build the first transport now so a bad server URL or PEM is reported at start-up.
@@ -115,9 +113,37 @@ StatusOr<HeaderList> Client::Prepare(Credentials* creds) {
   return headers;
 }
 
-void Client::WaitForRateLimit() {
+void Client::Shutdown() {
+  {
+    std::lock_guard lock(pause_mu_);
+    shut_down_ = true;
+  }
+  pause_cv_.notify_all();
+}
+
+bool Client::IsShutDown() {
+  std::lock_guard lock(pause_mu_);
+  return shut_down_;
+}
+
+Status Client::ShutDownError(const HttpRequest& request) const {
+  return Status::Cancelled(request.method + " " + request.path +
+                           ": not sent, the client is shutting down");
+}
+
+bool Client::Pause(std::chrono::nanoseconds d) {
+  if (sleep_) {  // a test's sleeper: it returns when it likes
+    if (IsShutDown()) return false;
+    sleep_(d);
+    return !IsShutDown();
+  }
+  std::unique_lock lock(pause_mu_);
+  return !pause_cv_.wait_for(lock, d, [this] { return shut_down_; });
+}
+
+bool Client::WaitForRateLimit() {
   auto wait = limiter_->Reserve();
-  if (wait.count() > 0) sleep_(wait);
+  return wait.count() > 0 ? Pause(wait) : !IsShutDown();
 }
 
 namespace {
@@ -136,7 +162,7 @@ StatusOr<HttpResponse> Client::Exchange(const HttpRequest& request) {
   const auto timeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.request_timeout);
   for (;;) {
-    WaitForRateLimit();
+    if (!WaitForRateLimit()) return ShutDownError(request);
     Credentials creds;
     AIDI_ASSIGN_OR_RETURN(HeaderList headers, Prepare(&creds));
     AIDI_ASSIGN_OR_RETURN(std::shared_ptr<Transport> transport, TransportFor(creds));
@@ -161,7 +187,7 @@ StatusOr<HttpResponse> Client::Exchange(const HttpRequest& request) {
                                     {"error", response.status().message()}});
       if (request.method == "GET" && retries < config_.max_retries) {
         ++retries;
-        sleep_(backoff);
+        if (!Pause(backoff)) return ShutDownError(request);
         backoff = std::min(backoff * 2, config_.max_retry_after);
         continue;
       }
@@ -187,7 +213,7 @@ StatusOr<HttpResponse> Client::Exchange(const HttpRequest& request) {
                              {"after_s", static_cast<long long>(wait.count())},
                              {"attempt", retries + 1}});
       ++retries;
-      sleep_(wait);
+      if (!Pause(wait)) return ShutDownError(request);
       backoff = std::min(backoff * 2, config_.max_retry_after);
       continue;
     }
@@ -220,7 +246,7 @@ StatusOr<std::unique_ptr<WatchStream>> Client::Watch(const HttpRequest& request)
   }
   bool reauthenticated = false;
   for (;;) {
-    WaitForRateLimit();
+    if (!WaitForRateLimit()) return ShutDownError(request);
     Credentials creds;
     AIDI_ASSIGN_OR_RETURN(HeaderList headers, Prepare(&creds));
     AIDI_ASSIGN_OR_RETURN(std::shared_ptr<Transport> transport, TransportFor(creds));

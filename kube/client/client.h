@@ -10,11 +10,13 @@
 //
 // Watches: Watch() opens the stream with a read timeout above the request's timeoutSeconds
 // (cpprestsdk's timeout is per read, so a stalled connection is still noticed) and yields
-// parsed events. Thread safety: every method may be called from any thread; a WatchStream is
-// read by one thread, and Cancel() may come from any.
+// parsed events. Shutdown() ends retry waits at once and refuses further requests, so a
+// process can exit promptly while its API server is unreachable. Thread safety: every method may be
+// called from any thread; a WatchStream is read by one thread, and Cancel() may come from any.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -79,6 +81,12 @@ class Client {
   std::shared_ptr<Client> WithRetryPolicy(int max_retries,
                                           std::chrono::milliseconds request_timeout) const;
 
+  // Stops this client for good, for shutdown: a retry or rate-limit wait in progress ends at
+  // once, and every request from then on fails with Cancelled without being sent, so threads
+  // retrying against an unreachable server can be joined at once. Clients made earlier by
+  // WithRetryPolicy carry on (a leader can still release its lease). Any thread; idempotent.
+  void Shutdown();
+
   const ClientConfig& config() const { return config_; }
   const std::string& default_namespace() const { return config_.ns; }
 
@@ -89,13 +97,20 @@ class Client {
   // Current credentials (if any) and the headers that carry them.
   StatusOr<HeaderList> Prepare(Credentials* creds);
   StatusOr<HttpResponse> Exchange(const HttpRequest& request);
-  void WaitForRateLimit();
+  // Waits for the rate limiter / `d`; false when Shutdown came first (or had come).
+  [[nodiscard]] bool WaitForRateLimit();
+  [[nodiscard]] bool Pause(std::chrono::nanoseconds d);
+  bool IsShutDown();
+  Status ShutDownError(const HttpRequest& request) const;
 
   ClientConfig config_;
   TransportFactory factory_;
   const Clock& clock_;
-  Sleeper sleep_;
+  Sleeper sleep_;  // null: wait on pause_cv_, which Shutdown wakes
   std::unique_ptr<TokenBucket> limiter_;
+  std::mutex pause_mu_;  // guards shut_down_
+  std::condition_variable pause_cv_;
+  bool shut_down_ = false;
   std::mutex mu_;  // guards transport_ and cert_
   std::shared_ptr<Transport> transport_;
   std::string transport_cert_;

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -86,6 +88,7 @@ struct FakeServer {
   std::deque<StatusOr<StreamingResponse>> streams;
   std::vector<Attempt> attempts;
   std::vector<TransportConfig> transports_built;
+  std::function<void()> on_send;  // called as each Send arrives, before it answers
 
   void Reply(int status, std::string body, std::map<std::string, std::string> headers = {}) {
     answers.push_back(HttpResponse{status, std::move(headers), std::move(body)});
@@ -116,6 +119,7 @@ class FakeTransport : public Transport {
   StatusOr<HttpResponse> Send(const HttpRequest& request, const HeaderList& headers,
                               milliseconds timeout) override {
     server_->attempts.push_back({request, headers, timeout, false});
+    if (server_->on_send) server_->on_send();
     if (server_->answers.empty()) {
       ADD_FAILURE() << "unexpected request " << request.method << " " << request.Target();
       return Status::Unavailable("no scripted answer");
@@ -491,6 +495,53 @@ TEST_F(ClientTest, NetworkErrorsOnGetAreBoundedByMaxRetries) {
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(server_.attempts.size(), 3u);
+}
+
+// --- Shutdown -----------------------------------------------------------------------------
+
+TEST_F(ClientTest, ShutdownEndsARetryWaitInProgress) {
+  ClientConfig config = Config();
+  config.max_retry_after = std::chrono::hours(1);
+  // The real wait (no test sleeper): a 429 that asks for an hour.
+  auto made = Client::Create(config, Factory(), clock_);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  std::shared_ptr<Client> client = *made;
+  server_.Reply(429, "", {{"retry-after", "3600"}});
+  std::promise<void> sent;
+  server_.on_send = [&sent] { sent.set_value(); };
+  auto result = std::async(std::launch::async, [&] { return client->Send(GetPod()); });
+  sent.get_future().wait();
+  client->Shutdown();
+  // Without Shutdown the answer would take an hour; this only guards against hanging the suite.
+  ASSERT_EQ(result.wait_for(seconds(60)), std::future_status::ready);
+  auto got = result.get();
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kCancelled);
+  EXPECT_THAT(got.status().message(), HasSubstr("GET /api/v1/namespaces/default/pods/web-0"));
+  EXPECT_EQ(server_.attempts.size(), 1u);
+}
+
+TEST_F(ClientTest, AfterShutdownNothingIsSent) {
+  auto client = MakeClient();
+  client->Shutdown();
+  client->Shutdown();  // idempotent
+  auto got = client->Send(GetPod());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kCancelled);
+  auto watch = client->Watch(RequestBuilder(resources::kPods, "default").Watch({}));
+  ASSERT_FALSE(watch.ok());
+  EXPECT_EQ(watch.status().code(), StatusCode::kCancelled);
+  EXPECT_TRUE(server_.attempts.empty());
+}
+
+TEST_F(ClientTest, ShutdownLeavesClientsMadeByWithRetryPolicy) {
+  auto client = MakeClient();
+  auto lease_client = client->WithRetryPolicy(0, milliseconds(2000));
+  client->Shutdown();
+  server_.Reply(200, R"({"kind":"Lease"})");
+  auto got = lease_client->Send(GetPod());
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(server_.attempts.size(), 1u);
 }
 
 // --- Answers ------------------------------------------------------------------------------

@@ -80,19 +80,21 @@ StatusOr<OpOutcome> RunPredict(OpContext& ctx) {
     finite += (j > 0 ? " AND " : "") + ("isfinite(" + x + ")");
     z = "(" + z + " + " + SqlDouble(model->weights[j]) + " * " + x + ")";
   }
-  std::string exclude = "aidi_z";
+  std::string replaced;  // input columns that the output's score and label replace
   for (const InputColumn& c : input->columns()) {
     if (c.name == "score" || (logistic && c.name == "label"))
-      exclude += ", " + QuoteIdentifier(c.name);
+      replaced += (replaced.empty() ? "" : ", ") + QuoteIdentifier(c.name);
   }
   const std::string zs = finite.empty() ? z : "CASE WHEN " + finite + " THEN " + z + " END";
   const std::string score =
       logistic ? "CASE WHEN aidi_z >= 0 THEN 1 / (1 + exp(-aidi_z)) ELSE exp(aidi_z) / (1 + "
                  "exp(aidi_z)) END"
                : "aidi_z";
-  std::string sql = "SELECT * EXCLUDE (" + exclude + "), " + score + " AS score";
-  if (logistic) sql += ", CAST((" + score + ") >= 0.5 AS BIGINT) AS label";
-  sql += " FROM (SELECT *, " + zs + " AS aidi_z FROM " + Input() + ")";
+  // z, then the score from z, then the label from the score: each computed once.
+  std::string sql = "SELECT * EXCLUDE (aidi_z), " + score + " AS score FROM (SELECT *" +
+                    (replaced.empty() ? "" : " EXCLUDE (" + replaced + ")") + ", " + zs +
+                    " AS aidi_z FROM " + Input() + ")";
+  if (logistic) sql = "SELECT *, CAST(score >= 0.5 AS BIGINT) AS label FROM (" + sql + ")";
   return ctx.WriteOutput(*input, sql);
 }
 

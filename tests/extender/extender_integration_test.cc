@@ -94,6 +94,22 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
+// Starts the aidi-scheduler-extender binary serving on 127.0.0.1:`port` with `kubeconfig`; returns
+// its pid.
+pid_t SpawnExtenderBinary(int port, const std::string& kubeconfig, const std::string& log_level) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  std::vector<std::string> args = {
+      AIDI_EXTENDER_BIN, "--listen", "127.0.0.1:" + std::to_string(port),
+      "--kubeconfig",    kubeconfig, "--log-level",
+      log_level};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  std::_Exit(127);
+}
+
 constexpr char kL4[] = "NVIDIA-L4";
 constexpr char kH100[] = "NVIDIA-H100-80GB-HBM3";
 constexpr char kGravity[] =
@@ -334,19 +350,8 @@ TEST_F(ExtenderIT, MalformedBodiesGet400AndReadinessWaitsForTheCaches) {
 // The binary: flags, readiness against devcluster, metrics that promtool accepts, SIGTERM.
 TEST_F(ExtenderIT, TheBinaryServesAndStopsOnSigterm) {
   const int port = FreePort();
-  const std::string listen = "127.0.0.1:" + std::to_string(port);
-  const std::string kubeconfig = dc_.kubeconfig_path();
-  pid_t pid = ::fork();
+  pid_t pid = SpawnExtenderBinary(port, dc_.kubeconfig_path(), "warn");
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::vector<std::string> args = {AIDI_EXTENDER_BIN, "--listen",    listen, "--kubeconfig",
-                                     kubeconfig,        "--log-level", "warn"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
   bool ready = Eventually([&] { return Http(port, "GET", "/readyz").status == 200; },
                           std::chrono::seconds(30));
   std::string metrics = Http(port, "GET", "/metrics").body;
@@ -377,22 +382,8 @@ TEST_F(ExtenderIT, StopsPromptlyWhileTheApiServerIsUnreachable) {
         << "users:\n- name: u\n  user: {token: t}\n"
         << "contexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n";
   }
-  pid_t pid = ::fork();
+  pid_t pid = SpawnExtenderBinary(port, kubeconfig, "error");
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::vector<std::string> args = {AIDI_EXTENDER_BIN,
-                                     "--listen",
-                                     "127.0.0.1:" + std::to_string(port),
-                                     "--kubeconfig",
-                                     kubeconfig,
-                                     "--log-level",
-                                     "error"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
   bool serving = Eventually([&] { return Http(port, "GET", "/healthz").status == 200; },
                             std::chrono::seconds(30));
   // Let the first lists fail, so that each watcher is in a retry wait.

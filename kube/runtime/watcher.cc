@@ -75,8 +75,9 @@ Status Watcher::List(const Sink& sink, std::string* resource_version) {
     params.continue_token = ContinueToken(page);
     if (params.continue_token.empty()) break;
   }
-  sink(WatcherEvent{WatcherEvent::Type::kInitDone, {}});
+  // Counted before InitDone goes out, so that whoever sees the store synced sees the list too.
   stats_.lists++;
+  sink(WatcherEvent{WatcherEvent::Type::kInitDone, {}});
   log::Info("listed", {{"resource", api_.resource().GroupResource()},
                        {"namespace", api_.ns().empty() ? "*" : api_.ns()},
                        {"objects", static_cast<unsigned long long>(count)},

@@ -9,6 +9,7 @@
 
 #include "base/json_nesting.h"
 #include "kube/core/json_fields.h"
+#include "kube/core/quantity.h"
 
 namespace aidi::extender {
 namespace {
@@ -52,10 +53,7 @@ std::optional<std::int64_t> FromList(const ResourceList& list) {
 std::optional<std::int64_t> FromJsonList(const json& list) {
   const json& q = Field(list, kGpuResource);
   if (q.is_null()) return std::nullopt;
-  if (q.is_string()) return GpuQuantity(q.get_ref<const std::string&>());
-  if (q.is_number_unsigned()) return GpuQuantity(std::to_string(q.get<std::uint64_t>()));
-  if (q.is_number_integer()) return GpuQuantity(std::to_string(q.get<std::int64_t>()));
-  return 0;
+  return kube::WholeCount(q).value_or(0);
 }
 
 std::int64_t JsonContainerGpus(const json& c) {
@@ -109,15 +107,7 @@ StatusOr<std::string> String(std::string_view key, const json& v) {
 
 }  // namespace
 
-std::int64_t GpuQuantity(std::string_view text) {
-  if (text.empty() || text.size() > 9) return 0;
-  std::int64_t n = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return 0;
-    n = n * 10 + (c - '0');
-  }
-  return n;
-}
+std::int64_t GpuQuantity(std::string_view text) { return kube::WholeCount(text).value_or(0); }
 
 std::int64_t PodGpuRequest(const ExtenderPod& pod) {
   RequestSum sum;

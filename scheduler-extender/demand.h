@@ -35,9 +35,9 @@ inline constexpr char kDemandAnnotation[] = "aidi.dev/demand";
 inline constexpr char kPlacementAnnotation[] = "aidi.dev/placement";
 inline constexpr char kGpuResource[] = "nvidia.com/gpu";
 
-// A whole number of GPUs from a quantity's text ("2"); 0 for anything else ("", "1.5", "2k",
-// more than 9 digits). The API server rejects fractional extended resources, so 0 only ever
-// meets malformed input.
+// A whole number of GPUs from a quantity's text ("2", "1e1"; kube::WholeCount); 0 for anything
+// else ("", "1.5", "-1", above 2^31 - 1). The API server rejects fractional extended
+// resources, so 0 only ever meets malformed input.
 std::int64_t GpuQuantity(std::string_view text);
 
 // The pod's effective nvidia.com/gpu request (see the header comment).

@@ -18,9 +18,11 @@ TEST(GpuQuantity, WholeNumbersOnly) {
   EXPECT_EQ(GpuQuantity("0"), 0);
   EXPECT_EQ(GpuQuantity(""), 0);
   EXPECT_EQ(GpuQuantity("1.5"), 0);
-  EXPECT_EQ(GpuQuantity("2k"), 0);
+  EXPECT_EQ(GpuQuantity("2k"), 2000);  // whole, as Kubernetes reads it
+  EXPECT_EQ(GpuQuantity("1e1"), 10);
+  EXPECT_EQ(GpuQuantity("500m"), 0);
   EXPECT_EQ(GpuQuantity("-1"), 0);
-  EXPECT_EQ(GpuQuantity("1234567890"), 0);
+  EXPECT_EQ(GpuQuantity("9999999999"), 0);  // above 2^31 - 1
 }
 
 TEST(PodGpuRequest, SchedulerRuleWithInitAndSidecarContainers) {

@@ -95,12 +95,6 @@ class Scheduler {
 // ---- Building blocks of one scheduling attempt: pure functions (and the extender client),
 // exposed for tests. ----
 
-// A resource.Quantity ("500m", "2Gi", "1", "1e3", or a JSON number) in thousandths, rounded up
-// as Quantity.MilliValue() does ("2Gi" -> 2147483648000); saturates at the int64 range.
-// InvalidArgument for anything else.
-StatusOr<std::int64_t> ParseQuantityMilli(std::string_view text);
-StatusOr<std::int64_t> QuantityMilli(const nlohmann::json& quantity);
-
 // A Go time.Duration string ("5s", "1m30s", "250ms", "1.5h"), as metav1.Duration reads it.
 StatusOr<std::chrono::milliseconds> ParseGoDuration(std::string_view text);
 

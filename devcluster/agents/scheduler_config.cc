@@ -284,4 +284,64 @@ StatusOr<SchedulerConfig> LoadSchedulerConfig(const std::string& path) {
   return ParseSchedulerConfig(text.str(), path);
 }
 
+StatusOr<std::chrono::milliseconds> ParseGoDuration(std::string_view text) {
+  auto bad = [&] {
+    return Status::InvalidArgument("invalid duration \"" + std::string(text) +
+                                   "\" (want a Go duration such as \"5s\" or \"1m30s\")");
+  };
+  std::string_view s = text;
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") return std::chrono::milliseconds(0);
+  if (s.empty()) return bad();
+  long double nanos = 0;
+  while (!s.empty()) {
+    std::size_t i = 0;
+    long double number = 0, scale = 1;
+    bool any = false, dot = false;
+    for (; i < s.size(); ++i) {
+      if (s[i] == '.' && !dot) {
+        dot = true;
+        continue;
+      }
+      if (!std::isdigit(static_cast<unsigned char>(s[i]))) break;
+      any = true;
+      if (dot) {
+        scale /= 10;
+        number += (s[i] - '0') * scale;
+      } else {
+        number = number * 10 + (s[i] - '0');
+      }
+    }
+    if (!any) return bad();
+    s.remove_prefix(i);
+    std::size_t u = 0;
+    while (u < s.size() && s[u] != '.' && !std::isdigit(static_cast<unsigned char>(s[u]))) ++u;
+    std::string_view unit = s.substr(0, u);
+    s.remove_prefix(u);
+    long double mult = 0;
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+      mult = 1e3;
+    else if (unit == "ms")
+      mult = 1e6;
+    else if (unit == "s")
+      mult = 1e9;
+    else if (unit == "m")
+      mult = 60e9;
+    else if (unit == "h")
+      mult = 3600e9;
+    else
+      return bad();
+    nanos += number * mult;
+  }
+  if (nanos > 9.2e18L) return bad();  // beyond time.Duration's range
+  auto ms = static_cast<std::int64_t>(std::ceil(nanos / 1e6L));
+  return std::chrono::milliseconds(negative ? -ms : ms);
+}
+
 }  // namespace aidi::devcluster

@@ -8,11 +8,13 @@
 
 #include "devcluster/agents/scheduler_internal.h"
 #include "kube/core/json_fields.h"
+#include "kube/core/quantity.h"
 
 namespace aidi::devcluster {
 
 using json = nlohmann::json;
 using kube::Field;
+using kube::QuantityMilli;
 using kube::StringField;
 using scheduler_internal::Int128;
 using scheduler_internal::kDefaultMaxPods;

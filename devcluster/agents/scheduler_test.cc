@@ -182,33 +182,7 @@ TEST_F(ConfigTest, ErrorsNameTheFileAndField) {
   EXPECT_FALSE(ParseSchedulerConfig("a: [", "c.yaml").ok());
 }
 
-// ---- Quantities and durations. ----
-
-TEST(QuantityTest, ParsesKubernetesQuantitiesInThousandths) {
-  EXPECT_EQ(*ParseQuantityMilli("500m"), 500);
-  EXPECT_EQ(*ParseQuantityMilli("1"), 1000);
-  EXPECT_EQ(*ParseQuantityMilli("1.5"), 1500);
-  EXPECT_EQ(*ParseQuantityMilli("2Gi"), 2147483648000LL);
-  EXPECT_EQ(*ParseQuantityMilli("100Mi"), 104857600000LL);
-  EXPECT_EQ(*ParseQuantityMilli("1k"), 1000000);
-  EXPECT_EQ(*ParseQuantityMilli("1e3"), 1000000);
-  EXPECT_EQ(*ParseQuantityMilli("1E-3"), 1);
-  EXPECT_EQ(*ParseQuantityMilli("0.1m"), 1);  // rounded up, as MilliValue does
-  EXPECT_EQ(*ParseQuantityMilli("100n"), 1);
-  EXPECT_EQ(*ParseQuantityMilli("0"), 0);
-  EXPECT_EQ(*ParseQuantityMilli("+2"), 2000);
-  EXPECT_EQ(*ParseQuantityMilli("-2"), -2000);
-  EXPECT_EQ(*ParseQuantityMilli("16E"), std::numeric_limits<std::int64_t>::max());
-  EXPECT_EQ(*ParseQuantityMilli("99999999999999999999999999999999"),
-            std::numeric_limits<std::int64_t>::max());
-  for (const char* bad : {"", "m", "abc", "1Zi", "1.2.3", "1 Gi", "1e", "--1", "1KiB"}) {
-    EXPECT_FALSE(ParseQuantityMilli(bad).ok()) << bad;
-  }
-  EXPECT_EQ(*QuantityMilli(json(2)), 2000);
-  EXPECT_EQ(*QuantityMilli(json(0.25)), 250);
-  EXPECT_EQ(*QuantityMilli(json("250m")), 250);
-  EXPECT_FALSE(QuantityMilli(json::array()).ok());
-}
+// ---- Durations (quantities: kube/core/quantity_test.cc). ----
 
 TEST(DurationTest, ParsesGoDurations) {
   EXPECT_EQ(*ParseGoDuration("5s"), std::chrono::milliseconds(5000));

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "kube/core/json_fields.h"
+#include "kube/core/quantity.h"
 
 namespace aidi::op {
 namespace {
@@ -132,28 +133,7 @@ StatusOr<std::optional<kube::LabelSelector>> SiteNodeSelector(const json& site) 
   return std::optional<kube::LabelSelector>(std::move(*parsed));
 }
 
-std::int64_t GpuQuantity(const json& quantity) {
-  if (quantity.is_number_unsigned()) {
-    auto v = quantity.get<std::uint64_t>();
-    return v > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())
-               ? 0
-               : static_cast<std::int64_t>(v);
-  }
-  if (quantity.is_number_integer()) {
-    auto v = quantity.get<std::int64_t>();
-    return v < 0 || v > std::numeric_limits<std::int32_t>::max() ? 0 : v;
-  }
-  if (quantity.is_string()) {
-    const auto& s = quantity.get_ref<const std::string&>();
-    // A whole number of at most 9 digits (no GPU count comes close).
-    if (s.empty() || s.size() > 9) return 0;
-    for (char c : s) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return 0;
-    }
-    return std::stoll(s);
-  }
-  return 0;
-}
+std::int64_t GpuQuantity(const json& quantity) { return kube::WholeCount(quantity).value_or(0); }
 
 std::int64_t PodGpuRequest(const json& pod) {
   const json& spec = Field(pod, "spec");

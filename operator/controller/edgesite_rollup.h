@@ -79,7 +79,8 @@ inline constexpr char kGpuProductLabel[] = "nvidia.com/gpu.product";
 // it selects no node (an empty selector); InvalidArgument when it cannot be parsed.
 StatusOr<std::optional<kube::LabelSelector>> SiteNodeSelector(const nlohmann::json& site);
 
-// A whole number of GPUs from a quantity ("8" or 8); 0 for anything else.
+// A whole number of GPUs from a quantity ("8", 8, "1e1"; kube::WholeCount); 0 for anything
+// else.
 std::int64_t GpuQuantity(const nlohmann::json& quantity);
 // A pod's effective GPU request (see the header comment); 0 when it requests none.
 std::int64_t PodGpuRequest(const nlohmann::json& pod);

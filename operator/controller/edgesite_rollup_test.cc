@@ -104,9 +104,11 @@ TEST(GpuQuantityTest, AcceptsWholeNumbersOnly) {
   EXPECT_EQ(GpuQuantity(json(4)), 4);
   EXPECT_EQ(GpuQuantity("0"), 0);
   EXPECT_EQ(GpuQuantity("1.5"), 0);
-  EXPECT_EQ(GpuQuantity("2k"), 0);
+  EXPECT_EQ(GpuQuantity("2k"), 2000);  // whole, as Kubernetes reads it
+  EXPECT_EQ(GpuQuantity("1e1"), 10);
   EXPECT_EQ(GpuQuantity("-1"), 0);
   EXPECT_EQ(GpuQuantity(json(-3)), 0);
+  EXPECT_EQ(GpuQuantity(json(1.5)), 0);
   EXPECT_EQ(GpuQuantity(""), 0);
   EXPECT_EQ(GpuQuantity(nullptr), 0);
   EXPECT_EQ(GpuQuantity("99999999999"), 0);

@@ -1,22 +1,19 @@
-// Kubernetes resource quantities ("500m", "2Gi", "1e3") in milli-units, and Go durations
-// ("1m30s"), as the scheduler's fit check and configuration read them.
-#include "devcluster/agents/scheduler.h"
+// resource.Quantity parsing: see quantity.h. Upstream: k8s.io/apimachinery/pkg/api/resource
+// (quantity.go), whose MilliValue this reproduces exactly, with 128-bit intermediates.
+#include "kube/core/quantity.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <string>
 
-#include "devcluster/agents/scheduler_internal.h"
-
-namespace aidi::devcluster {
-
-using json = nlohmann::json;
-using scheduler_internal::Int128;
-using scheduler_internal::kMilli;
+namespace aidi::kube {
 
 namespace {
 
+constexpr std::int64_t kMilli = 1000;
+__extension__ typedef __int128 Int128;  // NOLINT: exact intermediate products
 constexpr Int128 kInt64Max = Int128(std::numeric_limits<std::int64_t>::max());
 // Intermediate values are clamped here (an __int128 holds up to ~1.7e38).
 constexpr Int128 kCap = Int128(1000000000000000000LL) * Int128(10000000000000000000ULL);  // 1e37
@@ -109,7 +106,7 @@ StatusOr<std::int64_t> ParseQuantityMilli(std::string_view text) {
   return negative ? -result : result;
 }
 
-StatusOr<std::int64_t> QuantityMilli(const json& quantity) {
+StatusOr<std::int64_t> QuantityMilli(const nlohmann::json& quantity) {
   if (quantity.is_string()) return ParseQuantityMilli(quantity.get<std::string>());
   if (quantity.is_number_integer())
     return ParseQuantityMilli(std::to_string(quantity.get<long long>()));
@@ -123,64 +120,23 @@ StatusOr<std::int64_t> QuantityMilli(const json& quantity) {
   return Status::InvalidArgument("a quantity must be a string or a number");
 }
 
-StatusOr<std::chrono::milliseconds> ParseGoDuration(std::string_view text) {
-  auto bad = [&] {
-    return Status::InvalidArgument("invalid duration \"" + std::string(text) +
-                                   "\" (want a Go duration such as \"5s\" or \"1m30s\")");
-  };
-  std::string_view s = text;
-  bool negative = false;
-  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") return std::chrono::milliseconds(0);
-  if (s.empty()) return bad();
-  long double nanos = 0;
-  while (!s.empty()) {
-    std::size_t i = 0;
-    long double number = 0, scale = 1;
-    bool any = false, dot = false;
-    for (; i < s.size(); ++i) {
-      if (s[i] == '.' && !dot) {
-        dot = true;
-        continue;
-      }
-      if (!std::isdigit(static_cast<unsigned char>(s[i]))) break;
-      any = true;
-      if (dot) {
-        scale /= 10;
-        number += (s[i] - '0') * scale;
-      } else {
-        number = number * 10 + (s[i] - '0');
-      }
-    }
-    if (!any) return bad();
-    s.remove_prefix(i);
-    std::size_t u = 0;
-    while (u < s.size() && s[u] != '.' && !std::isdigit(static_cast<unsigned char>(s[u]))) ++u;
-    std::string_view unit = s.substr(0, u);
-    s.remove_prefix(u);
-    long double mult = 0;
-    if (unit == "ns")
-      mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
-      mult = 1e3;
-    else if (unit == "ms")
-      mult = 1e6;
-    else if (unit == "s")
-      mult = 1e9;
-    else if (unit == "m")
-      mult = 60e9;
-    else if (unit == "h")
-      mult = 3600e9;
-    else
-      return bad();
-    nanos += number * mult;
-  }
-  if (nanos > 9.2e18L) return bad();  // beyond time.Duration's range
-  auto ms = static_cast<std::int64_t>(std::ceil(nanos / 1e6L));
-  return std::chrono::milliseconds(negative ? -ms : ms);
+namespace {
+
+std::optional<std::int64_t> Whole(const StatusOr<std::int64_t>& milli) {
+  if (!milli.ok() || *milli < 0 || *milli % kMilli != 0) return std::nullopt;
+  const std::int64_t count = *milli / kMilli;
+  if (count > std::numeric_limits<std::int32_t>::max()) return std::nullopt;
+  return count;
 }
 
-}  // namespace aidi::devcluster
+}  // namespace
+
+std::optional<std::int64_t> WholeCount(std::string_view text) {
+  return Whole(ParseQuantityMilli(text));
+}
+
+std::optional<std::int64_t> WholeCount(const nlohmann::json& quantity) {
+  return Whole(QuantityMilli(quantity));
+}
+
+}  // namespace aidi::kube

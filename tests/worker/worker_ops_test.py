@@ -975,6 +975,19 @@ class CleanTest(WorkerTest):
         self.assertEqual(ints(df["file_row_number"]), list(range(n, n - 7, -1)))
         self.assertEqual(ints(df["key"]), list(range(7)))
 
+    def test_parquet_input_gives_what_csv_input_gives(self):
+        """Dedupe numbers Parquet rows another way than CSV rows; with dropNull and fillNull
+        around it the output must still be the CSV path's (which the tests above check against
+        pandas), row for row."""
+        _, parquet = self.run_ok("convert", {}, self.main_csv, self.out("main.parquet"))
+        for params in ({"dedupe": ["k", "g"]}, {"dedupe": True},
+                       {"dropNull": ["x"], "fillNull": {"i": 0, "k": "zz"}, "dedupe": ["k", "g"]}):
+            s_csv, h_csv, from_csv = self.run_csv("clean", params, self.main_csv)
+            s_pq, h_pq, from_parquet = self.run_csv("clean", params, parquet)
+            self.assertEqual((s_pq["rowsIn"], s_pq["rowsOut"]), (s_csv["rowsIn"], s_csv["rowsOut"]))
+            self.assertEqual(h_pq, h_csv, params)
+            self.assertTrue(from_parquet.equals(from_csv), params)
+
     def test_dedupe_with_a_column_named_like_the_row_number(self):
         rows = [(i % 3, i) for i in range(10)]
         p = self.parquet_of("ar", ["aidi_row", "v"], rows)

@@ -158,12 +158,10 @@ class BadManifests(unittest.TestCase):
         if shutil.which("kubectl") is None:
             raise unittest.SkipTest("kubectl is not installed")
         cls.sys = System(BIN, "bad-manifests")
-        try:
-            cls.sys.start()
+
+        def run():
             cls.results = cls.run_cases()
-        except BaseException:
-            cls.sys.stop()
-            raise
+        cls.sys.start_then(run)
 
     @classmethod
     def tearDownClass(cls):

@@ -32,17 +32,13 @@ EDGE_SITES = ("edge-berlin", "munich-plant")
 class Quickstart(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # devcluster (nodes, node agent, scheduler loop), extender, operator, CRDs
         cls.sys = System(BIN, "quickstart", nodes=True, run_pods=True, extender=True)
-        try:
-            cls.start()
-        except BaseException:
-            cls.sys.stop()
-            raise
+        cls.sys.start_then(cls.run_quickstart)
 
     @classmethod
-    def start(cls):
+    def run_quickstart(cls):
         s = cls.sys
-        s.start()  # devcluster (nodes, node agent, scheduler loop), extender, operator, CRDs
         s.apply_example_sites()
         s.kubectl("apply", "-f", os.path.join(REPO, "examples", "quickstart.yaml"))
         s.kubectl("wait", "--for=condition=Complete", "aip/quickstart", "--timeout=240s", timeout=260)

@@ -163,16 +163,11 @@ class SecureQuickstart(unittest.TestCase):
         if shutil.which("kubectl") is None:
             raise unittest.SkipTest("kubectl is not installed")
         cls.sys = System(BIN, "security", nodes=True, run_pods=True, extender=True, log_level="debug")
-        try:
-            cls.start()
-        except BaseException:
-            cls.sys.stop()
-            raise
+        cls.sys.start_then(cls.run_pipelines)
 
     @classmethod
-    def start(cls):
+    def run_pipelines(cls):
         s = cls.sys
-        s.start()
         s.apply_example_sites()
         s.kubectl("apply", "-f", os.path.join(REPO, "examples", "quickstart.yaml"))
         s.kubectl("create", "namespace", NS)

@@ -147,6 +147,16 @@ class System:
                 " ".join(args), r.returncode, r.stderr, self.dc.log_tail(20)))
         return r if not check else r.stdout.strip()
 
+    def start_then(self, setup=lambda: None):
+        """start(), then setup(); when either fails, stop() before the error goes on: a failing
+        setUpClass gets no tearDownClass, so nothing else would stop the processes."""
+        try:
+            self.start()
+            setup()
+        except BaseException:
+            self.stop()
+            raise
+
     def requests(self):
         return self.dc.ok("GET", "/devcluster/requests")
 

@@ -128,7 +128,13 @@ StatusOr<OpOutcome> RunClean(OpContext& ctx) {
     }
     sql += ")";
   }
-  sql += " FROM " + (keys.empty() ? Input() : input->Numbered(ordinal));
+  std::string rows = Input();
+  if (!keys.empty()) {
+    auto numbered = input->Numbered(ctx.db(), ordinal);
+    if (!numbered.ok()) return numbered.status();
+    rows = *numbered;
+  }
+  sql += " FROM " + rows;
   if (!drop.empty()) {
     sql += " WHERE ";
     for (size_t i = 0; i < drop.size(); ++i) {

@@ -1,10 +1,13 @@
-// Small SQL builders the ops share: quoted names joined into lists. Pure functions.
+// Small SQL helpers the ops share: quoted names joined into lists (pure functions), and query
+// results read as text.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
+#include "cuda-workers/duckdb/database.h"
 #include "cuda-workers/duckdb/sql_quote.h"
 
 namespace aidi::worker {
@@ -20,5 +23,9 @@ inline std::string IdentifierList(const std::vector<std::string>& names) {
 }
 
 inline std::string Input() { return QuoteIdentifier("input"); }
+
+// A query's rows as strings, null as empty (the caller casts every column to VARCHAR).
+[[nodiscard]] StatusOr<std::vector<std::vector<std::string>>> StringRows(duckdb::Connection& db,
+                                                                         std::string_view sql);
 
 }  // namespace aidi::worker

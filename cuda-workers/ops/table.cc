@@ -7,12 +7,14 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
 
 #include "cuda-workers/duckdb/sql_quote.h"
+#include "cuda-workers/ops/sql_util.h"
 
 namespace aidi::worker {
 namespace {
@@ -55,24 +57,6 @@ std::optional<expr::Type> ExprType(std::string_view sql_type) {
   if (sql_type == "BOOLEAN") return expr::Type::kBool;
   if (sql_type == "VARCHAR") return expr::Type::kString;
   return std::nullopt;
-}
-
-// Reads a query's rows as strings (every column cast to VARCHAR by the caller).
-StatusOr<std::vector<std::vector<std::string>>> StringRows(duckdb::Connection& db,
-                                                           std::string_view sql) {
-  auto result = db.Query(sql);
-  if (!result.ok()) return result.status();
-  auto columns = result->FetchColumns();
-  if (!columns.ok()) return columns.status();
-  std::vector<std::vector<std::string>> rows;
-  const size_t n = columns->empty() ? 0 : (*columns)[0].size();
-  for (size_t r = 0; r < n; ++r) {
-    std::vector<std::string>& row = rows.emplace_back();
-    for (const duckdb::Column& c : *columns) {
-      row.push_back(c.IsNull(r) ? std::string() : std::string(c.Varchar(r)));
-    }
-  }
-  return rows;
 }
 
 // Operator profiling with only what WriteRows reads: which operator, and its output rows.
@@ -200,23 +184,26 @@ StatusOr<InputTable> InputTable::Open(duckdb::Connection& db, const std::vector<
     // One scan per file, put together by column name: DuckDB's own union_by_name cannot keep
     // rejected rows (REJECTS_TABLE is refused with it).
     for (size_t f = 0; f < paths.size(); ++f) {
-      std::string scan = "read_csv(" + QuoteString(paths[f]) +
-                         ", store_rejects = true, rejects_table = 'aidi_rejects', "
-                         "rejects_scan = 'aidi_reject_scans'";
+      CsvFile& file = table.csv_files_.emplace_back();
+      file.path = paths[f];
+      file.options =
+          ", store_rejects = true, rejects_table = 'aidi_rejects', rejects_scan = "
+          "'aidi_reject_scans'";
       std::optional<std::string> delimiter = csv.delimiter;
       if (!delimiter && IsTsv(paths[f])) delimiter = "\t";
-      if (delimiter) scan += ", delim = " + QuoteString(*delimiter);
-      if (csv.header) scan += std::string(", header = ") + (*csv.header ? "true" : "false");
-      if (!csv.null_values.empty()) scan += ", nullstr = " + SqlList(csv.null_values);
+      if (delimiter) file.options += ", delim = " + QuoteString(*delimiter);
+      if (csv.header) file.options += std::string(", header = ") + (*csv.header ? "true" : "false");
+      if (!csv.null_values.empty()) file.null_option = ", nullstr = " + SqlList(csv.null_values);
+      file.options += file.null_option;
       if (!csv.types.empty()) {
-        scan += ", types = {";
+        file.options += ", types = {";
         for (size_t i = 0; i < csv.types.size(); ++i) {
-          if (i > 0) scan += ", ";
-          scan += QuoteString(csv.types[i].first) + ": " + QuoteString(csv.types[i].second);
+          if (i > 0) file.options += ", ";
+          file.options += QuoteString(csv.types[i].first) + ": " + QuoteString(csv.types[i].second);
         }
-        scan += "}";
+        file.options += "}";
       }
-      scan += ")";
+      const std::string scan = "read_csv(" + QuoteString(file.path) + file.options + ")";
       source += (f == 0 ? "" : " UNION ALL BY NAME SELECT * FROM ") + scan;
     }
   }
@@ -255,16 +242,32 @@ expr::Schema InputTable::schema() const {
   return schema;
 }
 
-std::string InputTable::Numbered(std::string_view ordinal) const {
+StatusOr<std::string> InputTable::Numbered(duckdb::Connection& db, std::string_view ordinal) {
   const std::string name = QuoteIdentifier(ordinal);
-  // A file's own column called file_index or file_row_number hides DuckDB's virtual one.
-  const bool virtual_columns_visible = std::none_of(
-      columns_.begin(), columns_.end(),
-      [](const InputColumn& c) { return c.name == "file_index" || c.name == "file_row_number"; });
-  if (!parquet_scan_.empty() && virtual_columns_visible) {
-    // 2^48 rows per file and 2^15 files before a BIGINT overflows: far beyond any input here.
-    return "(SELECT *, CAST(file_index AS BIGINT) * 281474976710656 + file_row_number AS " + name +
-           " FROM " + parquet_scan_ + ")";
+  if (format_ == FileFormat::kParquet) {
+    // A file's own column called file_index or file_row_number hides DuckDB's virtual one.
+    const bool virtual_columns_visible = std::none_of(
+        columns_.begin(), columns_.end(),
+        [](const InputColumn& c) { return c.name == "file_index" || c.name == "file_row_number"; });
+    if (virtual_columns_visible) {
+      // 2^48 rows per file and 2^15 files before a BIGINT overflows: far beyond any input here.
+      return "(SELECT *, CAST(file_index AS BIGINT) * 281474976710656 + file_row_number AS " +
+             name + " FROM " + parquet_scan_ + ")";
+    }
+  } else if (format_ == FileFormat::kCsv) {
+    auto threads = StringRows(db, "SELECT current_setting('threads')::VARCHAR");
+    if (!threads.ok()) return threads.status();
+    CsvPieceOptions options;
+    options.pieces_per_file = static_cast<size_t>(std::max(1LL, std::stoll((*threads)[0][0])));
+    if (const char* min = std::getenv("AIDI_WORKER_MIN_PIECE_BYTES"); min != nullptr && *min) {
+      options.min_piece_bytes = std::max(1ULL, std::strtoull(min, nullptr, 10));
+    }
+    auto pieces = CsvPieces::Open(db, csv_files_, options);
+    if (!pieces.ok()) return pieces.status();
+    if (*pieces) {
+      pieces_ = std::move(*pieces);
+      return pieces_->Numbered(ordinal);
+    }
   }
   return "(SELECT *, row_number() OVER () AS " + name + " FROM " + QuoteIdentifier(kRelation) + ")";
 }
@@ -293,21 +296,55 @@ StatusOr<int64_t> InputTable::BadRows(duckdb::Connection& db) const {
     if (!n.ok()) return n.status();
     return std::stoll((*n)[0][0]);
   }
-  auto first = StringRows(
+  // The first bad row of each scan; of those, the first in input order.
+  auto firsts = StringRows(
       db,
       "SELECT s.file_path, CAST(e.line AS VARCHAR), coalesce(e.column_name, ''), "
       "e.error_message, coalesce(e.csv_line, '') FROM aidi_rejects e JOIN aidi_reject_scans s "
-      "ON e.scan_id = s.scan_id AND e.file_id = s.file_id "
-      "ORDER BY e.scan_id, e.file_id, e.line, e.column_idx LIMIT 1");
-  if (!first.ok()) return first.status();
-  if (first->empty()) return 0;
-  const auto& r = (*first)[0];
+      "ON e.scan_id = s.scan_id AND e.file_id = s.file_id QUALIFY row_number() OVER ("
+      "PARTITION BY e.scan_id, e.file_id ORDER BY e.line, e.column_idx) = 1");
+  if (!firsts.ok()) return firsts.status();
+  if (firsts->empty()) return 0;
+  std::optional<std::pair<size_t, int64_t>> earliest;  // (file, line)
+  std::vector<std::string> first;
+  for (std::vector<std::string>& row : *firsts) {
+    int64_t line = std::stoll(row[1]);
+    size_t file = 0;
+    if (pieces_) {
+      auto place = pieces_->Locate(row[0], line);
+      if (!place.ok()) return place.status();
+      if (*place) {
+        file = (*place)->file;
+        line = (*place)->line;
+        row[0] = (*place)->path;
+        row[1] = std::to_string(line);
+      }
+    } else {
+      for (size_t f = 0; f < csv_files_.size(); ++f) {
+        if (csv_files_[f].path == row[0]) {
+          file = f;
+          break;
+        }
+      }
+    }
+    if (!earliest || std::make_pair(file, line) < *earliest) {
+      earliest = std::make_pair(file, line);
+      first = std::move(row);
+    }
+  }
+  const auto& r = first;
   std::string message = r[0] + ": line " + r[1];
   if (!r[2].empty()) message += ", column '" + r[2] + "'";
   std::string detail = r[3];
   std::replace(detail.begin(), detail.end(), '\n', ' ');
   message += ": " + detail;
-  if (!r[4].empty()) message += " (the row: " + r[4] + ")";
+  // The row as read, on one line: DuckDB keeps the line break before it in some files (\r\n).
+  std::string row = r[4];
+  std::replace(row.begin(), row.end(), '\n', ' ');
+  std::replace(row.begin(), row.end(), '\r', ' ');
+  row.erase(0, row.find_first_not_of(' '));
+  row.erase(row.find_last_not_of(' ') + 1);
+  if (!row.empty()) message += " (the row: " + row + ")";
   return Status::InvalidArgument(
       message + " (a convert stage with params.csv.onBadRow \"skip\" leaves such rows out)");
 }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 #include "base/status.h"
 #include "cuda-workers/duckdb/database.h"
 #include "cuda-workers/expr/bind.h"
+#include "cuda-workers/ops/csv_pieces.h"
 
 namespace aidi::worker {
 
@@ -67,9 +69,12 @@ class InputTable {
   // A relation (a parenthesised query) of the input rows plus a BIGINT column `ordinal` that
   // grows with input order: file by file in --input order, row by row within a file. `ordinal`
   // must not name an input column. Parquet rows are numbered from the files' own metadata
-  // (file_index, file_row_number), which DuckDB reads in parallel; CSV has no such column, so a
-  // streaming row_number() numbers them, and DuckDB runs that pipeline on one thread.
-  std::string Numbered(std::string_view ordinal) const;
+  // (file_index, file_row_number), which DuckDB reads in parallel. CSV has no such column: a
+  // streaming row_number() numbers each file, and DuckDB scans it on one thread, so big files
+  // are cut into pieces numbered one by one (csv_pieces.h; pieces are at least
+  // $AIDI_WORKER_MIN_PIECE_BYTES, 16 MiB unless set). Such a relation can be read by one query
+  // only.
+  [[nodiscard]] StatusOr<std::string> Numbered(duckdb::Connection& db, std::string_view ordinal);
   // Rows in the input when known without a pass over it (Parquet); unset for CSV.
   std::optional<int64_t> rows() const { return rows_; }
   // Rows the input holds: rows(), or a count (a pass over a CSV input).
@@ -90,6 +95,8 @@ class InputTable {
   std::vector<InputColumn> columns_;
   std::optional<int64_t> rows_;
   std::string parquet_scan_;  // read_parquet(...) of the inputs; empty for CSV
+  std::vector<CsvFile> csv_files_;
+  std::shared_ptr<CsvPieces> pieces_;  // what Numbered cut the CSV input into, if it did
 };
 
 struct Written {

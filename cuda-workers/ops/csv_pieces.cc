@@ -1,0 +1,366 @@
+#include "cuda-workers/ops/csv_pieces.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "base/log.h"
+#include "cuda-workers/ops/sql_util.h"
+
+namespace aidi::worker {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kBlock = 1 << 20;  // bytes read at a time while planning
+// 2^40 rows per piece and 2^23 pieces before the ordinal overflows a BIGINT.
+constexpr char kPieceStride[] = "1099511627776";
+
+// An open file descriptor, closed on scope exit.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Status ErrnoError(const std::string& what) {
+  return Status::Internal(what + ": " + std::strerror(errno));
+}
+
+// Calls `visit(data, n)` on the bytes [begin, end) of `fd` a block at a time while it returns
+// true.
+template <typename Visit>
+Status ForEachBlock(int fd, uint64_t begin, uint64_t end, Visit visit) {
+  std::vector<char> buffer(kBlock);
+  while (begin < end) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kBlock, end - begin));
+    const ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(begin));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("read");
+    if (n == 0) break;
+    if (!visit(buffer.data(), static_cast<size_t>(n))) break;
+    begin += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+// sniff_csv's text for "no such character".
+std::string Unset(std::string value) { return value == "(empty)" ? std::string() : value; }
+
+std::string SqlBool(bool v) { return v ? "true" : "false"; }
+
+}  // namespace
+
+StatusOr<std::vector<uint64_t>> CsvCutPoints(int fd, uint64_t size, size_t pieces, char quote) {
+  std::vector<uint64_t> cuts;
+  if (pieces < 2 || size < 2) return cuts;
+  std::vector<uint64_t> nominal;
+  for (size_t i = 1; i < pieces; ++i) nominal.push_back(size / pieces * i);
+
+  // Quote characters before each nominal point, each range counted by its own thread.
+  std::vector<uint64_t> quotes_before(nominal.size(), 0);
+  if (quote != 0) {
+    std::vector<uint64_t> counts(nominal.size(), 0);
+    std::vector<Status> statuses(nominal.size());
+    std::vector<std::thread> counters;
+    for (size_t i = 0; i < nominal.size(); ++i) {
+      counters.emplace_back([&, i] {
+        const uint64_t begin = i == 0 ? 0 : nominal[i - 1];
+        statuses[i] = ForEachBlock(fd, begin, nominal[i], [&](const char* data, size_t n) {
+          counts[i] += static_cast<uint64_t>(std::count(data, data + n, quote));
+          return true;
+        });
+      });
+    }
+    for (std::thread& t : counters) t.join();
+    for (size_t i = 0; i < nominal.size(); ++i) {
+      if (!statuses[i].ok()) return statuses[i];
+      quotes_before[i] = counts[i] + (i == 0 ? 0 : quotes_before[i - 1]);
+    }
+  }
+
+  for (size_t i = 0; i < nominal.size(); ++i) {
+    bool quoted = quotes_before[i] % 2 == 1;
+    uint64_t position = nominal[i];
+    std::optional<uint64_t> cut;
+    Status s = ForEachBlock(fd, nominal[i], size, [&](const char* data, size_t n) {
+      for (size_t j = 0; j < n; ++j) {
+        if (data[j] == quote && quote != 0) {
+          quoted = !quoted;
+        } else if (data[j] == '\n' && !quoted) {
+          cut = position + j + 1;
+          return false;
+        }
+      }
+      position += n;
+      return true;
+    });
+    if (!s.ok()) return s;
+    if (cut && *cut < size && (cuts.empty() || *cut > cuts.back())) cuts.push_back(*cut);
+  }
+  return cuts;
+}
+
+StatusOr<int64_t> CsvLinesBefore(int fd, uint64_t offset, char quote) {
+  int64_t lines = 0;
+  bool quoted = false;
+  Status s = ForEachBlock(fd, 0, offset, [&](const char* data, size_t n) {
+    if (quote == 0) {
+      lines += std::count(data, data + n, '\n');
+      return true;
+    }
+    for (size_t j = 0; j < n; ++j) {
+      if (data[j] == quote) {
+        quoted = !quoted;
+      } else if (data[j] == '\n' && !quoted) {
+        ++lines;
+      }
+    }
+    return true;
+  });
+  if (!s.ok()) return s;
+  return lines;
+}
+
+StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
+                                                     const std::vector<CsvFile>& files,
+                                                     const CsvPieceOptions& options) {
+  std::unique_ptr<CsvPieces> self(new CsvPieces());
+  for (size_t f = 0; f < files.size(); ++f) {
+    const CsvFile& file = files[f];
+    FileInfo& info = self->files_.emplace_back();
+    info.path = file.path;
+    const std::string whole = "read_csv(" + QuoteString(file.path) + file.options + ")";
+    auto whole_piece = [&] { self->pieces_.push_back({f, 0, 0, file.path, whole}); };
+
+    std::error_code ec;
+    const uint64_t size = fs::file_size(file.path, ec);
+    if (ec || options.pieces_per_file < 2 || size < 2 * options.min_piece_bytes) {
+      whole_piece();
+      continue;
+    }
+    // The dialect DuckDB detects for the file, with the options of the plain scan, and the
+    // columns that scan has. They must agree, or the file is read whole.
+    const std::string sniff = "sniff_csv(" + QuoteString(file.path) + file.options + ")";
+    auto sniffed = StringRows(
+        db,
+        "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, "
+        "CAST(SkipRows AS VARCHAR), CAST(HasHeader AS VARCHAR), coalesce(DateFormat, ''), "
+        "coalesce(TimestampFormat, '') FROM " +
+            sniff);
+    auto sniffed_columns = StringRows(
+        db, "SELECT c.name, c.type FROM (SELECT unnest(Columns) AS c FROM " + sniff + ")");
+    auto described = StringRows(
+        db, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM " + whole + ")");
+    if (!sniffed.ok() || sniffed->size() != 1 || !sniffed_columns.ok() || !described.ok() ||
+        described->empty() || *sniffed_columns != *described) {
+      whole_piece();  // the whole-file scan reports whatever is wrong with the file
+      continue;
+    }
+    const std::vector<std::string>& d = (*sniffed)[0];
+    const std::string quote = Unset(d[1]);
+    const std::string escape = Unset(d[2]);
+    const std::string newline = d[3];
+    const bool cuttable = quote.size() <= 1 && (escape.empty() || escape == quote) &&
+                          Unset(d[4]).empty() && (newline == "\\n" || newline == "\\r\\n");
+    if (!cuttable) {
+      whole_piece();
+      continue;
+    }
+    info.quote = quote.empty() ? 0 : quote[0];
+
+    const size_t wanted = static_cast<size_t>(
+        std::min<uint64_t>(options.pieces_per_file, size / options.min_piece_bytes));
+    Fd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return ErrnoError("--input " + file.path);
+    auto cuts = CsvCutPoints(fd.get(), size, wanted, info.quote);
+    if (!cuts.ok())
+      return Status(cuts.status().code(), "--input " + file.path + ": " + cuts.status().message());
+    if (cuts->empty()) {
+      whole_piece();
+      continue;
+    }
+    if (self->directory_.empty()) {
+      std::string pattern = (fs::temp_directory_path(ec) / "aidi-worker-XXXXXX").string();
+      if (ec || ::mkdtemp(pattern.data()) == nullptr) {
+        log::Info("cannot make a directory for CSV pieces; reading files whole",
+                  {{"error", ec ? ec.message() : std::strerror(errno)}});
+        whole_piece();
+        continue;
+      }
+      self->directory_ = pattern;
+    }
+
+    std::string columns;
+    for (const auto& c : *described) {
+      columns += (columns.empty() ? "" : ", ") + QuoteString(c[0]) + ": " + QuoteString(c[1]);
+    }
+    std::string dialect = ", auto_detect = false, delim = " + QuoteString(d[0]) +
+                          ", quote = " + QuoteString(quote) + ", escape = " + QuoteString(escape) +
+                          ", new_line = " + QuoteString(newline) + ", columns = {" + columns + "}" +
+                          file.null_option;
+    if (!d[7].empty()) dialect += ", dateformat = " + QuoteString(d[7]);
+    if (!d[8].empty()) dialect += ", timestampformat = " + QuoteString(d[8]);
+    // The plain scan's rejects tables, so that bad rows are kept and counted the same way.
+    dialect +=
+        ", store_rejects = true, rejects_table = 'aidi_rejects', "
+        "rejects_scan = 'aidi_reject_scans'";
+
+    std::vector<uint64_t> bounds = {0};
+    bounds.insert(bounds.end(), cuts->begin(), cuts->end());
+    bounds.push_back(size);
+    for (size_t p = 0; p + 1 < bounds.size(); ++p) {
+      const std::string pipe =
+          (fs::path(self->directory_) / ("piece-" + std::to_string(self->pieces_.size()) + ".csv"))
+              .string();
+      if (::mkfifo(pipe.c_str(), 0600) != 0) return ErrnoError("mkfifo " + pipe);
+      const bool first = p == 0;
+      std::string scan = "read_csv(" + QuoteString(pipe) + dialect +
+                         ", header = " + SqlBool(first && d[6] == "true") +
+                         ", skip = " + (first ? d[5] : std::string("0")) + ")";
+      self->pieces_.push_back({f, bounds[p], bounds[p + 1], pipe, std::move(scan)});
+    }
+  }
+  if (self->pieces_.size() < 2) return std::unique_ptr<CsvPieces>();
+  log::Info(
+      "numbering CSV rows in pieces, one thread each",
+      {{"files", std::to_string(files.size())}, {"pieces", std::to_string(self->pieces_.size())}});
+  for (const Piece& piece : self->pieces_) {
+    if (piece.end > piece.begin) {
+      self->feeders_.emplace_back([raw = self.get(), &piece] { raw->Feed(piece); });
+    }
+  }
+  return self;
+}
+
+CsvPieces::~CsvPieces() {
+  stop_ = true;
+  for (std::thread& t : feeders_) t.join();
+  if (!directory_.empty()) {
+    std::error_code ec;
+    fs::remove_all(directory_, ec);
+  }
+}
+
+void CsvPieces::Feed(const Piece& piece) {
+  // A pipe whose reader has gone raises SIGPIPE in the writing thread: keep it pending here,
+  // where it dies with the thread, and take EPIPE instead.
+  sigset_t pipe_signal;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+
+  // Wait for DuckDB to open the pipe (a non-blocking open fails with ENXIO until a reader has),
+  // checking whether we are still wanted.
+  int out = -1;
+  while (!stop_) {
+    out = ::open(piece.scanned.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (out >= 0 || errno != ENXIO) break;
+    ::poll(nullptr, 0, 1);
+  }
+  if (out < 0) return;
+  Fd pipe(out);
+  Fd in(::open(files_[piece.file].path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return;  // the reader sees the piece end early: DuckDB reports the rows cut
+
+  // Waits until the pipe has room again; false when we should stop.
+  auto wait_writable = [&] {
+    pollfd p{pipe.get(), POLLOUT, 0};
+    while (!stop_) {
+      if (::poll(&p, 1, 100) > 0) return true;
+    }
+    return false;
+  };
+  loff_t offset = static_cast<loff_t>(piece.begin);
+  const loff_t end = static_cast<loff_t>(piece.end);
+  bool can_splice = true;
+  std::vector<char> buffer;
+  while (offset < end && !stop_) {
+    const size_t want = static_cast<size_t>(std::min<loff_t>(end - offset, 1 << 20));
+    ssize_t n;
+    if (can_splice) {
+      n = ::splice(in.get(), &offset, pipe.get(), nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {  // a file system without splice
+        can_splice = false;
+        continue;
+      }
+    } else {
+      // pread and write, for file systems splice does not support: the bytes not yet written
+      // stay in `buffer` for the next round.
+      if (buffer.empty()) {
+        buffer.resize(want);
+        const ssize_t got = ::pread(in.get(), buffer.data(), want, offset);
+        if (got <= 0) {
+          if (got < 0 && errno == EINTR) {
+            buffer.clear();
+            continue;
+          }
+          return;
+        }
+        buffer.resize(static_cast<size_t>(got));
+      }
+      n = ::write(pipe.get(), buffer.data(), buffer.size());
+      if (n > 0) {
+        buffer.erase(buffer.begin(), buffer.begin() + n);
+        offset += n;
+      }
+    }
+    if (n > 0) continue;
+    if (n == 0) return;  // the file ended early: it changed while being read
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN && wait_writable()) continue;
+    return;  // EPIPE: the reader is done with the piece (a LIMIT, an error)
+  }
+}
+
+std::string CsvPieces::Numbered(std::string_view ordinal) const {
+  const std::string name = QuoteIdentifier(ordinal);
+  std::string relation;
+  for (size_t f = 0; f < files_.size(); ++f) {
+    std::string file_rows;
+    for (size_t p = 0; p < pieces_.size(); ++p) {
+      if (pieces_[p].file != f) continue;
+      file_rows += std::string(file_rows.empty() ? "" : " UNION ALL ") + "SELECT *, " +
+                   std::to_string(p) + " * " + kPieceStride + " + row_number() OVER () AS " + name +
+                   " FROM " + pieces_[p].scan;
+    }
+    relation += (f == 0 ? "" : " UNION ALL BY NAME ") + ("(" + file_rows + ")");
+  }
+  return "(" + relation + ")";
+}
+
+StatusOr<std::optional<CsvPieces::Place>> CsvPieces::Locate(std::string_view scanned,
+                                                            int64_t line) const {
+  for (const Piece& piece : pieces_) {
+    if (piece.scanned != scanned) continue;
+    const FileInfo& file = files_[piece.file];
+    Place place{piece.file, file.path, line};
+    if (piece.begin > 0) {
+      Fd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (fd.get() < 0) return ErrnoError(file.path);
+      auto before = CsvLinesBefore(fd.get(), piece.begin, file.quote);
+      if (!before.ok()) return before.status();
+      place.line += *before;
+    }
+    return std::optional<Place>(place);
+  }
+  return std::optional<Place>();
+}
+
+}  // namespace aidi::worker

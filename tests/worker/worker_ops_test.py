@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -994,6 +995,77 @@ class CleanTest(WorkerTest):
         summary, header, df = self.run_csv("clean", {"dedupe": ["aidi_row"]}, p)
         self.assertEqual(header, ["aidi_row", "v"])
         self.assertEqual((ints(df["aidi_row"]), ints(df["v"])), ([0, 1, 2], [0, 1, 2]))
+
+    # -- CSV read in pieces (cuda-workers/ops/csv_pieces.h) --
+
+    def in_pieces(self, op, params, inputs, threads, output=None):
+        """Runs op with CSV inputs cut into pieces however small (the worker cuts files from
+        16 MiB up) and `threads` DuckDB threads; returns the Result after checking that the
+        files were cut."""
+        output = output or self.out("out.csv")
+        args = self.args(op, params, inputs, output)
+        args[args.index("--threads") + 1] = str(threads)
+        with mock.patch.dict(os.environ, {"AIDI_WORKER_MIN_PIECE_BYTES": "1"}):
+            r = worker(*args)
+        self.assertIn("numbering CSV rows in pieces", r.stderr, r)
+        return r
+
+    def test_dedupe_csv_in_pieces(self):
+        """Each piece of a CSV is numbered on its own and the pieces are scanned at once; with
+        quoted fields that hold newlines, commas and quotes, \\r\\n line ends and two files, the
+        output is pandas' row for row, however the files are cut."""
+        rng = np.random.default_rng(17)
+        texts = ["plain", "a, comma", "two\nlines", 'say ""hi""', "3\r\nline\nbreaks", "x"]
+
+        def table(first, n):
+            return pd.DataFrame({"row": range(first, first + n),
+                                 "key": [int(v) for v in rng.integers(0, 60, n)],
+                                 "text": [texts[v] for v in rng.integers(0, len(texts), n)]},
+                                dtype=object)
+
+        def csv_text(df, newline):
+            lines = ["row,key,text"]
+            for r in df.itertuples(index=False):
+                quoted = r.text != "plain" and r.text != "x"
+                lines.append("%d,%d,%s" % (r.row, r.key, '"%s"' % r.text if quoted else r.text))
+            return newline.join(lines) + newline
+
+        a, b = table(0, 700), table(700, 500)
+        pa = self.write("a.csv", "")
+        with open(pa, "w", newline="") as f:
+            f.write(csv_text(a, "\r\n"))
+        pb = self.write("b.csv", "")
+        with open(pb, "w", newline="") as f:
+            f.write(csv_text(b, "\n"))
+        both = pd.concat([a, b], ignore_index=True)
+        both["text"] = [t.replace('""', '"') for t in both["text"]]
+        for keys in (["key"], ["key", "text"]):
+            expected = both.drop_duplicates(subset=keys, keep="first")
+            for threads in (2, 3, 7):
+                r = self.in_pieces("clean", {"dedupe": keys}, [pa, pb], threads)
+                self.assertEqual(r.rc, 0, r)
+                summary = self.check_summary(r, "clean")
+                self.assertEqual((summary["rowsIn"], summary["rowsOut"]), (1200, len(expected)))
+                header, df = read_csv(self.out("out.csv"))
+                self.assertEqual(header, ["row", "key", "text"])
+                self.assertEqual(ints(df["row"]), list(expected["row"]), (keys, threads))
+                self.assertEqual(strs(df["text"]), list(expected["text"]), (keys, threads))
+
+    def test_bad_row_in_a_piece_is_named_by_file_and_line(self):
+        """A ragged row in a later piece is reported as the whole-file scan reports it: its file,
+        its line in that file (after rows whose quoted fields span lines), the row."""
+        rows = ['%d,"note\nof %d"' % (i, i) for i in range(300)]
+        rows.insert(250, "250,a,b")
+        path = self.write("ragged.csv", "id,note\n" + "\n".join(rows) + "\n")
+        whole = self.fails("clean", {"dedupe": ["id"]}, path, "ragged.csv: line ", "250,a,b")
+        for threads in (2, 4):
+            before = dir_state(self.out_dir)
+            r = self.in_pieces("clean", {"dedupe": ["id"]}, path, threads)
+            self.assertNotEqual(r.rc, 0, r)
+            self.assertEqual(r.stderr.rstrip("\n").splitlines()[-1], "aidi-worker: " + whole)
+            self.assertEqual(dir_state(self.out_dir), before, "no output from a failed run")
+        # DuckDB counts a row whose quoted field spans two lines as one: the header, 250 rows.
+        self.assertIn("ragged.csv: line 252:", whole)
 
     def test_params_errors(self):
         p = self.main_csv

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <system_error>
 
 #include "base/log.h"
@@ -225,17 +226,26 @@ StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
     std::vector<uint64_t> bounds = {0};
     bounds.insert(bounds.end(), cuts->begin(), cuts->end());
     bounds.push_back(size);
+    std::vector<Piece> cut;
     for (size_t p = 0; p + 1 < bounds.size(); ++p) {
-      const std::string pipe =
-          (fs::path(self->directory_) / ("piece-" + std::to_string(self->pieces_.size()) + ".csv"))
-              .string();
-      if (::mkfifo(pipe.c_str(), 0600) != 0) return ErrnoError("mkfifo " + pipe);
+      const std::string pipe = (fs::path(self->directory_) /
+                                ("piece-" + std::to_string(self->pieces_.size() + p) + ".csv"))
+                                   .string();
+      if (::mkfifo(pipe.c_str(), 0600) != 0) break;
       const bool first = p == 0;
       std::string scan = "read_csv(" + QuoteString(pipe) + dialect +
                          ", header = " + SqlBool(first && d[6] == "true") +
                          ", skip = " + (first ? d[5] : std::string("0")) + ")";
-      self->pieces_.push_back({f, bounds[p], bounds[p + 1], pipe, std::move(scan)});
+      cut.push_back({f, bounds[p], bounds[p + 1], pipe, std::move(scan)});
     }
+    if (cut.size() + 1 < bounds.size()) {  // a file system without named pipes, say
+      log::Info("cannot make a named pipe for a CSV piece; reading the file whole",
+                {{"directory", self->directory_}, {"error", std::strerror(errno)}});
+      for (const Piece& piece : cut) fs::remove(piece.scanned, ec);
+      whole_piece();
+      continue;
+    }
+    std::move(cut.begin(), cut.end(), std::back_inserter(self->pieces_));
   }
   if (self->pieces_.size() < 2) return std::unique_ptr<CsvPieces>();
   log::Info(

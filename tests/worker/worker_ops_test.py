@@ -1051,6 +1051,18 @@ class CleanTest(WorkerTest):
                 self.assertEqual(ints(df["row"]), list(expected["row"]), (keys, threads))
                 self.assertEqual(strs(df["text"]), list(expected["text"]), (keys, threads))
 
+    def test_dedupe_csv_without_a_place_for_pipes(self):
+        """Where no pipe can be made ($TMPDIR not a directory), files are read whole."""
+        path = self.write("in.csv", "k,v\n" + "".join("%d,%d\n" % (i % 5, i) for i in range(50)))
+        args = self.args("clean", {"dedupe": ["k"]}, path, self.out("out.csv"))
+        with mock.patch.dict(os.environ, {"AIDI_WORKER_MIN_PIECE_BYTES": "1", "TMPDIR": path}):
+            r = worker(*args)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("reading files whole", r.stderr)
+        self.assertNotIn("numbering CSV rows in pieces", r.stderr)
+        header, df = read_csv(self.out("out.csv"))
+        self.assertEqual((ints(df["k"]), ints(df["v"])), ([0, 1, 2, 3, 4], [0, 1, 2, 3, 4]))
+
     def test_bad_row_in_a_piece_is_named_by_file_and_line(self):
         """A ragged row in a later piece is reported as the whole-file scan reports it: its file,
         its line in that file (after rows whose quoted fields span lines), the row."""

@@ -178,8 +178,10 @@ StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
     const std::string quote = Unset(d[1]);
     const std::string escape = Unset(d[2]);
     const std::string newline = d[3];
+    // Lines DuckDB skips at the top are not parsed, so their quotes would upset the count.
     const bool cuttable = quote.size() <= 1 && (escape.empty() || escape == quote) &&
-                          Unset(d[4]).empty() && (newline == "\\n" || newline == "\\r\\n");
+                          Unset(d[4]).empty() && d[5] == "0" &&
+                          (newline == "\\n" || newline == "\\r\\n");
     if (!cuttable) {
       whole_piece();
       continue;

@@ -11,9 +11,10 @@
 //  - Cuts: near every size/n bytes, just after the first newline outside a quoted field; whether
 //    a byte is inside quotes follows from the count of quote characters before it, counted in
 //    parallel. A file is cut only where that rule is exact: rows end in \n (or \r\n), there is
-//    no comment character, and the escape character is the quote itself or none (a backslash
-//    escape would hide quotes from the count). Other files, and files under 2 x
-//    min_piece_bytes, are one piece: the file itself.
+//    no comment character, no line DuckDB skips at the top (it does not parse their quotes),
+//    and the escape character is the quote itself or none (a backslash escape would hide quotes
+//    from the count). Other files, and files under 2 x min_piece_bytes, are one piece: the file
+//    itself.
 //  - DuckDB reads a local file only from its start, so each cut piece reaches it through a named
 //    pipe in a private temporary directory, filled from the file by a thread of ours with
 //    splice(2). A pipe gives its bytes once: the relation serves one query.

@@ -155,6 +155,23 @@ TEST_F(CsvPiecesTest, SmallFilesAreNotCut) {
   EXPECT_EQ(*pieces, nullptr);
 }
 
+// Files whose quotes the count would get wrong, or whose rows do not end in \n, stay whole.
+TEST_F(CsvPiecesTest, FilesTheQuoteCountCannotCutStayWhole) {
+  std::string backslash = "a,b\n", cr = "a,b\r";
+  for (int i = 0; i < 200; ++i) {
+    backslash += std::to_string(i) + ",\"say \\\"hi\\\"\"\n";
+    cr += std::to_string(i) + "," + std::to_string(i % 3) + "\r";
+  }
+  for (const auto& [name, text] :
+       {std::pair{"backslash.csv", backslash}, std::pair{"cr.csv", cr}}) {
+    const std::string path = Write(name, text);
+    auto pieces =
+        CsvPieces::Open(conn_, {Plain(path)}, {.pieces_per_file = 2, .min_piece_bytes = 1});
+    ASSERT_TRUE(pieces.ok()) << name;
+    EXPECT_EQ(*pieces, nullptr) << name;
+  }
+}
+
 TEST_F(CsvPiecesTest, BadRowsAreLocatedInTheFile) {
   std::string text = QuotedRows(400);
   text += "400,only two\n";  // ragged: the last piece's

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iterator>
+#include <mutex>
 #include <system_error>
 
 #include "base/log.h"
@@ -190,9 +191,9 @@ StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
 
     const size_t wanted = static_cast<size_t>(
         std::min<uint64_t>(options.pieces_per_file, size / options.min_piece_bytes));
-    Fd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) return ErrnoError("--input " + file.path);
-    auto cuts = CsvCutPoints(fd.get(), size, wanted, info.quote);
+    info.fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);  // the feeders read it too
+    if (info.fd < 0) return ErrnoError("--input " + file.path);
+    auto cuts = CsvCutPoints(info.fd, size, wanted, info.quote);
     if (!cuts.ok())
       return Status(cuts.status().code(), "--input " + file.path + ": " + cuts.status().message());
     if (cuts->empty()) {
@@ -236,8 +237,7 @@ StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
       if (::mkfifo(pipe.c_str(), 0600) != 0) break;
       const bool first = p == 0;
       std::string scan = "read_csv(" + QuoteString(pipe) + dialect +
-                         ", header = " + SqlBool(first && d[6] == "true") +
-                         ", skip = " + (first ? d[5] : std::string("0")) + ")";
+                         ", header = " + SqlBool(first && d[6] == "true") + ")";
       cut.push_back({f, bounds[p], bounds[p + 1], pipe, std::move(scan)});
     }
     if (cut.size() + 1 < bounds.size()) {  // a file system without named pipes, say
@@ -264,10 +264,26 @@ StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
 CsvPieces::~CsvPieces() {
   stop_ = true;
   for (std::thread& t : feeders_) t.join();
+  for (const FileInfo& file : files_) {
+    if (file.fd >= 0) ::close(file.fd);
+  }
   if (!directory_.empty()) {
     std::error_code ec;
     fs::remove_all(directory_, ec);
   }
+}
+
+void CsvPieces::Fail(const Piece& piece, const std::string& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_.empty()) {
+    error_ = "--input " + files_[piece.file].path + ": reading bytes " +
+             std::to_string(piece.begin) + "-" + std::to_string(piece.end) + ": " + why;
+  }
+}
+
+Status CsvPieces::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_.empty() ? Status::Ok() : Status::Internal(error_);
 }
 
 void CsvPieces::Feed(const Piece& piece) {
@@ -286,12 +302,14 @@ void CsvPieces::Feed(const Piece& piece) {
     if (out >= 0 || errno != ENXIO) break;
     ::poll(nullptr, 0, 1);
   }
-  if (out < 0) return;
+  if (out < 0) {
+    if (!stop_) Fail(piece, std::string("opening its pipe: ") + std::strerror(errno));
+    return;
+  }
   Fd pipe(out);
   // Fewer, larger hand-overs than the default 64 KiB (best effort: capped by pipe-max-size).
   ::fcntl(pipe.get(), F_SETPIPE_SZ, 1 << 20);
-  Fd in(::open(files_[piece.file].path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.get() < 0) return;  // the reader sees the piece end early: DuckDB reports the rows cut
+  const int in = files_[piece.file].fd;
 
   // Waits until the pipe has room again; false when we should stop.
   auto wait_writable = [&] {
@@ -304,42 +322,43 @@ void CsvPieces::Feed(const Piece& piece) {
   loff_t offset = static_cast<loff_t>(piece.begin);
   const loff_t end = static_cast<loff_t>(piece.end);
   bool can_splice = true;
-  std::vector<char> buffer;
+  std::vector<char> pending;  // read but not yet written (without splice)
   while (offset < end && !stop_) {
     const size_t want = static_cast<size_t>(std::min<loff_t>(end - offset, 1 << 20));
     ssize_t n;
     if (can_splice) {
-      n = ::splice(in.get(), &offset, pipe.get(), nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      n = ::splice(in, &offset, pipe.get(), nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {  // a file system without splice
         can_splice = false;
         continue;
       }
     } else {
-      // pread and write, for file systems splice does not support: the bytes not yet written
-      // stay in `buffer` for the next round.
-      if (buffer.empty()) {
-        buffer.resize(want);
-        const ssize_t got = ::pread(in.get(), buffer.data(), want, offset);
-        if (got <= 0) {
-          if (got < 0 && errno == EINTR) {
-            buffer.clear();
-            continue;
-          }
-          return;
+      if (pending.empty()) {
+        pending.resize(want);
+        const ssize_t got = ::pread(in, pending.data(), want, offset);
+        if (got < 0 && errno == EINTR) {
+          pending.clear();
+          continue;
         }
-        buffer.resize(static_cast<size_t>(got));
+        if (got < 0) return Fail(piece, std::strerror(errno));
+        pending.resize(static_cast<size_t>(got));
+        if (got == 0) return Fail(piece, "the file ended early: it changed while being read");
       }
-      n = ::write(pipe.get(), buffer.data(), buffer.size());
+      n = ::write(pipe.get(), pending.data(), pending.size());
       if (n > 0) {
-        buffer.erase(buffer.begin(), buffer.begin() + n);
+        pending.erase(pending.begin(), pending.begin() + n);
         offset += n;
       }
     }
     if (n > 0) continue;
-    if (n == 0) return;  // the file ended early: it changed while being read
+    if (n == 0) return Fail(piece, "the file ended early: it changed while being read");
     if (errno == EINTR) continue;
-    if (errno == EAGAIN && wait_writable()) continue;
-    return;  // EPIPE: the reader is done with the piece (a LIMIT, an error)
+    if (errno == EAGAIN) {
+      if (wait_writable()) continue;
+      return;
+    }
+    if (errno == EPIPE) return;  // the reader is done with the piece (a LIMIT, an error)
+    return Fail(piece, std::strerror(errno));
   }
 }
 
@@ -366,9 +385,7 @@ StatusOr<std::optional<CsvPieces::Place>> CsvPieces::Locate(std::string_view sca
     const FileInfo& file = files_[piece.file];
     Place place{piece.file, file.path, line};
     if (piece.begin > 0) {
-      Fd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (fd.get() < 0) return ErrnoError(file.path);
-      auto before = CsvLinesBefore(fd.get(), piece.begin, file.quote);
+      auto before = CsvLinesBefore(file.fd, piece.begin, file.quote);
       if (!before.ok()) return before.status();
       place.line += *before;
     }

@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,11 @@ class CsvPieces {
   // an input column.
   std::string Numbered(std::string_view ordinal) const;
 
+  // Whether the feeding threads read every byte DuckDB asked for: an error names the file and the
+  // byte range that failed (a read error, or a file that shrank while being read), since DuckDB
+  // would only see a piece end early. Check it after the query, as its bad rows.
+  [[nodiscard]] Status status() const;
+
   // How many pieces there are (files read whole count one each).
   size_t size() const { return pieces_.size(); }
 
@@ -95,16 +101,20 @@ class CsvPieces {
   struct FileInfo {
     std::string path;
     char quote = 0;  // 0: no quoting
+    int fd = -1;     // open while the file is cut
   };
 
   CsvPieces() = default;
   void Feed(const Piece& piece);
+  void Fail(const Piece& piece, const std::string& why);
 
   std::vector<FileInfo> files_;
   std::vector<Piece> pieces_;
   std::string directory_;  // holds the pipes; empty when no file was cut
   std::atomic<bool> stop_{false};
   std::vector<std::thread> feeders_;
+  mutable std::mutex mu_;
+  std::string error_;  // the first piece that could not be read; guarded by mu_
 };
 
 // The byte offsets after which a CSV of `size` bytes can be cut into about `pieces` parts: each

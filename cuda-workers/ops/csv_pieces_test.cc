@@ -199,6 +199,22 @@ TEST_F(CsvPiecesTest, BadRowsAreLocatedInTheFile) {
   EXPECT_FALSE((*pieces)->Locate("/no/such/pipe", 1).value().has_value());
 }
 
+// A file that shrinks between the plan and the read would give DuckDB a piece that ends early,
+// which it cannot tell from a short piece: status() says so instead.
+TEST_F(CsvPiecesTest, AFileThatShrinksWhileReadIsAnError) {
+  const std::string path = Write("shrinks.csv", QuotedRows(2000));
+  auto pieces = CsvPieces::Open(conn_, {Plain(path)}, {.pieces_per_file = 2, .min_piece_bytes = 1});
+  ASSERT_TRUE(pieces.ok());
+  ASSERT_NE(*pieces, nullptr);
+  EXPECT_TRUE((*pieces)->status().ok());
+  fs::resize_file(path, fs::file_size(path) * 3 / 4);
+  (void)StringRows(conn_, "SELECT count(*)::VARCHAR FROM " + (*pieces)->Numbered("n"));
+  const Status s = (*pieces)->status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("--input " + path + ": reading bytes "));
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("changed while being read"));
+}
+
 // The feeding threads stop when the pieces go, whether DuckDB read the pipes to the end, in part
 // or not at all (a hang here is a test timeout), and the pipes go with them.
 TEST_F(CsvPiecesTest, EndsWhenNotReadOrReadInPart) {

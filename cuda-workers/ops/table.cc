@@ -291,6 +291,9 @@ StatusOr<const InputColumn*> InputTable::Find(std::string_view name, std::string
 
 StatusOr<int64_t> InputTable::BadRows(duckdb::Connection& db) const {
   if (format_ != FileFormat::kCsv) return 0;
+  if (pieces_) {
+    if (Status s = pieces_->status(); !s.ok()) return s;
+  }
   if (skip_bad_rows_) {
     auto n = StringRows(db, "SELECT CAST(count(*) AS VARCHAR) FROM aidi_rejects");
     if (!n.ok()) return n.status();
@@ -308,7 +311,7 @@ StatusOr<int64_t> InputTable::BadRows(duckdb::Connection& db) const {
   std::optional<std::pair<size_t, int64_t>> earliest;  // (file, line)
   std::vector<std::string> first;
   for (std::vector<std::string>& row : *firsts) {
-    int64_t line = std::stoll(row[1]);
+    int64_t line = std::strtoll(row[1].c_str(), nullptr, 10);
     size_t file = 0;
     if (pieces_) {
       auto place = pieces_->Locate(row[0], line);

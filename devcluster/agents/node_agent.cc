@@ -193,6 +193,11 @@ struct NodeAgent::Impl {
   };
   std::vector<Reaper> reapers;
   bool stopping = false;
+  // Pods whose containers an earlier agent began to start (it wrote their exec specs), read
+  // from the state folder before the first reconcile: that agent may have died before their
+  // status said Running, and their processes died with it. They are lost like Running ones,
+  // never started again: a pipeline's stage attempt must not run twice.
+  std::set<std::string> started_before;  // pod uids
 
   void JoinFinishedReapersLocked() {
     std::erase_if(reapers, [](Reaper& r) {
@@ -229,7 +234,19 @@ NodeAgent::NodeAgent(std::shared_ptr<kube::Client> client, NodeAgentOptions opti
 NodeAgent::~NodeAgent() { Stop(); }
 
 void NodeAgent::Run() {
-  fs::create_directories(impl_->options.state_dir + "/pods");
+  const fs::path pods = impl_->options.state_dir + "/pods";
+  fs::create_directories(pods);
+  std::error_code ec;
+  for (const auto& dir : fs::directory_iterator(pods, ec)) {  // PodDir: <ns>_<name>_<uid>
+    const std::string name = dir.path().filename().string();
+    std::error_code files_ec;
+    for (const auto& file : fs::directory_iterator(dir.path(), files_ec)) {
+      if (file.path().filename().string().ends_with(".exec.json")) {
+        impl_->started_before.insert(name.substr(name.rfind('_') + 1));
+        break;
+      }
+    }
+  }
   impl_->controller.Run([this](const kube::ObjectKey& key, const std::optional<json>& pod) {
     return impl_->Reconcile(key, pod);
   });
@@ -782,7 +799,7 @@ StatusOr<kube::Action> NodeAgent::Impl::Reconcile(const kube::ObjectKey& key,
   }
   if (it == runs.end()) {
     if (phase == "Succeeded" || phase == "Failed") return kube::Action::AwaitChange();
-    if (phase == "Running") {
+    if (phase == "Running" || started_before.contains(uid)) {
       lock.unlock();
       AIDI_RETURN_IF_ERROR(WriteLost(p));
       return kube::Action::AwaitChange();

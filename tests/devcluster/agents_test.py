@@ -11,6 +11,7 @@ Exits 77 (skipped) when kubectl is not installed. DC_KEEP_TMP=1 keeps the temp d
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -394,6 +395,34 @@ class Agents(unittest.TestCase):
         self.wait_phase("patient", "Succeeded", timeout=20)
         self.assertEqual(self.kubectl("logs", "patient"), "hi\n")
         self.assertEqual(self.jsonpath("pvc late-claim", ".status.phase"), "Bound")
+
+    # -- 5b. an agent that died while starting a pod ---------------------------------------
+    def test_pod_an_earlier_agent_began_to_start_is_lost_not_run_again(self):
+        """The agent writes a container's exec spec just before starting it and reports Running
+        just after. Killed in between, the container may have run; the next agent must report
+        the pod lost and never start it again (a pipeline's stage attempt runs at most once)."""
+        claim = "claim-" + self.ns
+        # A missing claim holds the pod Pending with its folder made: the moment between the
+        # spec and the start, held still; the spec is then written as that agent would have.
+        self.apply(self.pod("halfway", ["sh", "-c", "echo ran"],
+                            volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": claim}}],
+                            mounts=[{"name": "data", "mountPath": "/data"}]))
+        poll(lambda: self.pod_field("halfway", ".status.containerStatuses[0].state.waiting"),
+             timeout=15, interval=0.2, what="the pod waiting for its claim")
+        uid = self.pod_field("halfway", ".metadata.uid")
+        pod_dir = os.path.join(self.state, "pods", "%s_halfway_%s" % (self.ns, uid))
+        self.assertTrue(os.path.isdir(pod_dir), pod_dir)
+        self.dc.stop(sig=signal.SIGKILL)
+        with open(os.path.join(pod_dir, "main.exec.json"), "w") as f:
+            f.write("{}")
+        self.dc.start()
+        self.apply(self.pvc(claim))  # it could start now, were it not lost
+        self.wait_phase("halfway", "Failed", timeout=20)
+        t = self.terminated("halfway")
+        self.assertEqual(t["exitCode"], 137, t)
+        self.assertIn("restarted while the container ran", t["message"], t)
+        time.sleep(1)
+        self.assertEqual(self.run_kubectl("logs", "halfway").stdout, "", "a lost pod must not run again")
 
     # -- 6. deleting a running pod ---------------------------------------------------------
     def test_delete_kills_the_process_group(self):

@@ -1063,6 +1063,61 @@ class CleanTest(WorkerTest):
         header, df = read_csv(self.out("out.csv"))
         self.assertEqual((ints(df["k"]), ints(df["v"])), ([0, 1, 2, 3, 4], [0, 1, 2, 3, 4]))
 
+    def test_pieces_against_whole_files_on_random_csv(self):
+        """Seeded random CSV and TSV files (quoted fields with delimiters, quotes and line
+        breaks, \\r\\n or \\n, a missing last line break, ragged rows, nulls, one or two
+        files) through clean with dedupe, dropNull and fillNull: cut into pieces, the run gives
+        the output, summary and error of the same run over whole files, byte for byte."""
+        values = ['"a,b"', '"x\ny"', '"q""uote"', '"multi\nline\nvalue"', '""', "foo", "bar",
+                  "0", "1", "2", "2024-01-02", ""]
+        cut = 0
+        for seed in range(25):
+            rng = np.random.default_rng(1000 + seed)
+            sep = "\t" if rng.random() < 0.25 else ","
+            newline = "\r\n" if rng.random() < 0.5 else "\n"
+            ncol = int(rng.integers(2, 5))
+
+            def rows(n):
+                return [sep.join(values[int(v)] for v in rng.integers(0, len(values), ncol))
+                        for _ in range(n)]
+
+            body = rows(int(rng.integers(5, 60)))
+            if rng.random() < 0.3:
+                body.insert(int(rng.integers(1, len(body))), sep.join(["9"] * (ncol + 2)))
+            header = sep.join("c%d" % i for i in range(ncol))
+            ext = "tsv" if sep == "\t" else "csv"
+            inputs = [self.out("r%d.%s" % (seed, ext))]
+            with open(inputs[0], "w", newline="") as f:
+                f.write(newline.join([header] + body) + (newline if rng.random() < 0.8 else ""))
+            if rng.random() < 0.3:
+                inputs.append(self.out("r%d_b.%s" % (seed, ext)))
+                with open(inputs[1], "w", newline="") as f:
+                    f.write(newline.join([header] + rows(20)) + newline)
+            params = {"dedupe": ["c0"] if rng.random() < 0.5 else ["c0", "c1"]}
+            if rng.random() < 0.4:
+                params["dropNull"] = ["c1"]
+            if rng.random() < 0.4:
+                params["fillNull"] = {"c0": "zz"}
+            for threads in (2, 3):
+                args = self.args("clean", params, inputs, self.out("whole.csv"))
+                args[args.index("--threads") + 1] = str(threads)
+                whole = worker(*args)
+                args[args.index(self.out("whole.csv"))] = self.out("cut.csv")
+                with mock.patch.dict(os.environ, {"AIDI_WORKER_MIN_PIECE_BYTES": "1"}):
+                    pieces = worker(*args)
+                cut += "numbering CSV rows in pieces" in pieces.stderr
+                what = (seed, threads, params)
+                self.assertEqual(pieces.rc, whole.rc, (what, whole, pieces))
+                if whole.rc == 0:
+                    drop = lambda line: re.sub(r'"seconds":[0-9.e-]+', "", line)  # noqa: E731
+                    self.assertEqual(drop(pieces.last), drop(whole.last), what)
+                    with open(self.out("whole.csv"), "rb") as a, open(self.out("cut.csv"), "rb") as b:
+                        self.assertEqual(b.read(), a.read(), what)
+                else:
+                    self.assertEqual(pieces.stderr.splitlines()[-1], whole.stderr.splitlines()[-1],
+                                     what)
+        self.assertGreater(cut, 40, "most runs cut their files")
+
     def test_bad_row_in_a_piece_is_named_by_file_and_line(self):
         """A ragged row in a later piece is reported as the whole-file scan reports it: its file,
         its line in that file (after rows whose quoted fields span lines), the row."""

@@ -605,6 +605,8 @@ Status NodeAgent::Impl::Start(const json& pod, PodRun& run) {
       return Status::Internal("cannot start " + options.self_exe + ": " + std::strerror(rc));
     cr.pid = pid;
     cr.started_at = Now();
+    // For the next agent, should this one die before the status says Running (WriteLost).
+    std::ofstream(run.dir + "/" + cr.name + ".pid") << pid;
     log::Info("container started", {{"pod", run.key.String()},
                                     {"container", cr.name},
                                     {"pid", static_cast<long>(pid)},
@@ -730,13 +732,28 @@ Status NodeAgent::Impl::WriteWaiting(const json& pod, const std::string& reason,
 
 Status NodeAgent::Impl::WriteLost(const json& pod) {
   // The last agent's containers: their helpers died with it (parent-death signal), but children
-  // they started may still run in the session named by the containerID.
+  // they started may still run in the session named by the containerID, or, where the status
+  // never said Running, by the pid file written just after the start.
+  std::set<long> sessions;
   for (const json& cs :
        pod.value("status", json::object()).value("containerStatuses", json::array())) {
     const std::string id = cs.value("containerID", "");
     constexpr std::string_view kPrefix = "devcluster://";
-    if (id.rfind(kPrefix, 0) != 0) continue;
-    long pid = std::strtol(id.c_str() + kPrefix.size(), nullptr, 10);
+    if (id.rfind(kPrefix, 0) == 0)
+      sessions.insert(std::strtol(id.c_str() + kPrefix.size(), nullptr, 10));
+  }
+  const json& meta = pod["metadata"];
+  std::error_code ec;
+  for (const auto& file :
+       fs::directory_iterator(PodDir(meta.value("namespace", "default"), meta.value("name", ""),
+                                     meta.value("uid", "")),
+                              ec)) {
+    if (file.path().extension() != ".pid") continue;
+    long pid = 0;
+    std::ifstream(file.path()) >> pid;
+    sessions.insert(pid);
+  }
+  for (long pid : sessions) {
     if (pid > 1) ::kill(-static_cast<pid_t>(pid), SIGKILL);
   }
   json statuses =

@@ -14,8 +14,9 @@
 //   - deleted: its processes get SIGTERM, SIGKILL after the grace period, and its folder goes;
 //   - found Running with no process (the agent restarted), or Pending with the exec spec an
 //     earlier agent writes just before it starts a container (that agent died before the
-//     status said Running): Failed, since its process was lost. Never started again, so a
-//     container runs at most once per pod.
+//     status said Running): Failed, since its process was lost, and what it left in its session
+//     (named by the containerID, or the pid file written after the start) is killed. Never
+//     started again, so a container runs at most once per pod.
 // A pod that cannot start yet (a missing PVC, ConfigMap or Secret) waits in ContainerCreating
 // with the reason in the container's waiting message and is retried.
 // restartPolicy is treated as Never: a container that exits is not restarted, and

@@ -415,12 +415,18 @@ class Agents(unittest.TestCase):
         self.dc.stop(sig=signal.SIGKILL)
         with open(os.path.join(pod_dir, "main.exec.json"), "w") as f:
             f.write("{}")
+        # What the container left behind in its session (its pid file names it) must go too.
+        left = subprocess.Popen(["sleep", "300"], start_new_session=True)
+        self.addCleanup(lambda: left.poll() is None and left.kill())
+        with open(os.path.join(pod_dir, "main.pid"), "w") as f:
+            f.write(str(left.pid))
         self.dc.start()
         self.apply(self.pvc(claim))  # it could start now, were it not lost
         self.wait_phase("halfway", "Failed", timeout=20)
         t = self.terminated("halfway")
         self.assertEqual(t["exitCode"], 137, t)
         self.assertIn("restarted while the container ran", t["message"], t)
+        poll(lambda: left.poll() is not None, timeout=10, what="the left-behind session killed")
         time.sleep(1)
         self.assertEqual(self.run_kubectl("logs", "halfway").stdout, "", "a lost pod must not run again")
 

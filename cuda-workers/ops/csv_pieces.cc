@@ -67,6 +67,60 @@ std::string Unset(std::string value) { return value == "(empty)" ? std::string()
 
 std::string SqlBool(bool v) { return v ? "true" : "false"; }
 
+// How the pieces of a file are scanned: DuckDB's reading of the whole file, spelled out.
+struct PieceScan {
+  std::string options;  // for read_csv, after the path, without the header
+  bool header = false;  // whether the first piece starts with one
+  char quote = 0;       // 0: nothing is quoted
+};
+
+// The dialect DuckDB detects for `file` (with the plain scan's options) and the columns the plain
+// scan `whole` has, as PieceScan; nullopt when they disagree or the file cannot be cut safely
+// (see csv_pieces.h), and then the whole-file scan reports whatever is wrong with the file.
+std::optional<PieceScan> PieceScanOf(duckdb::Connection& db, const CsvFile& file,
+                                     const std::string& whole) {
+  const std::string sniff = "sniff_csv(" + QuoteString(file.path) + file.options + ")";
+  auto sniffed = StringRows(
+      db,
+      "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, CAST(SkipRows AS VARCHAR), "
+      "CAST(HasHeader AS VARCHAR), coalesce(DateFormat, ''), coalesce(TimestampFormat, '') FROM " +
+          sniff);
+  auto sniffed_columns =
+      StringRows(db, "SELECT c.name, c.type FROM (SELECT unnest(Columns) AS c FROM " + sniff + ")");
+  auto described =
+      StringRows(db, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM " + whole + ")");
+  if (!sniffed.ok() || sniffed->size() != 1 || !sniffed_columns.ok() || !described.ok() ||
+      described->empty() || *sniffed_columns != *described) {
+    return std::nullopt;
+  }
+  const std::vector<std::string>& d = (*sniffed)[0];
+  const std::string quote = Unset(d[1]);
+  const std::string escape = Unset(d[2]);
+  const std::string newline = d[3];
+  // Lines DuckDB skips at the top are not parsed, so their quotes would upset the count.
+  if (quote.size() > 1 || (!escape.empty() && escape != quote) || !Unset(d[4]).empty() ||
+      d[5] != "0" || (newline != "\\n" && newline != "\\r\\n")) {
+    return std::nullopt;
+  }
+  PieceScan scan;
+  scan.quote = quote.empty() ? 0 : quote[0];
+  scan.header = d[6] == "true";
+  std::string columns;
+  for (const auto& c : *described) {
+    columns += (columns.empty() ? "" : ", ") + QuoteString(c[0]) + ": " + QuoteString(c[1]);
+  }
+  scan.options = ", auto_detect = false, delim = " + QuoteString(d[0]) +
+                 ", quote = " + QuoteString(quote) + ", escape = " + QuoteString(escape) +
+                 ", new_line = " + QuoteString(newline) + ", columns = {" + columns + "}" +
+                 file.null_option;
+  if (!d[7].empty()) scan.options += ", dateformat = " + QuoteString(d[7]);
+  if (!d[8].empty()) scan.options += ", timestampformat = " + QuoteString(d[8]);
+  // The plain scan's rejects tables, so that bad rows are kept and counted the same way.
+  scan.options +=
+      ", store_rejects = true, rejects_table = 'aidi_rejects', rejects_scan = 'aidi_reject_scans'";
+  return scan;
+}
+
 }  // namespace
 
 StatusOr<std::vector<uint64_t>> CsvCutPoints(int fd, uint64_t size, size_t pieces, char quote) {
@@ -157,37 +211,12 @@ StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
       whole_piece();
       continue;
     }
-    // The dialect DuckDB detects for the file, with the options of the plain scan, and the
-    // columns that scan has. They must agree, or the file is read whole.
-    const std::string sniff = "sniff_csv(" + QuoteString(file.path) + file.options + ")";
-    auto sniffed = StringRows(
-        db,
-        "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, "
-        "CAST(SkipRows AS VARCHAR), CAST(HasHeader AS VARCHAR), coalesce(DateFormat, ''), "
-        "coalesce(TimestampFormat, '') FROM " +
-            sniff);
-    auto sniffed_columns = StringRows(
-        db, "SELECT c.name, c.type FROM (SELECT unnest(Columns) AS c FROM " + sniff + ")");
-    auto described = StringRows(
-        db, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM " + whole + ")");
-    if (!sniffed.ok() || sniffed->size() != 1 || !sniffed_columns.ok() || !described.ok() ||
-        described->empty() || *sniffed_columns != *described) {
-      whole_piece();  // the whole-file scan reports whatever is wrong with the file
-      continue;
-    }
-    const std::vector<std::string>& d = (*sniffed)[0];
-    const std::string quote = Unset(d[1]);
-    const std::string escape = Unset(d[2]);
-    const std::string newline = d[3];
-    // Lines DuckDB skips at the top are not parsed, so their quotes would upset the count.
-    const bool cuttable = quote.size() <= 1 && (escape.empty() || escape == quote) &&
-                          Unset(d[4]).empty() && d[5] == "0" &&
-                          (newline == "\\n" || newline == "\\r\\n");
-    if (!cuttable) {
+    const std::optional<PieceScan> scan = PieceScanOf(db, file, whole);
+    if (!scan) {
       whole_piece();
       continue;
     }
-    info.quote = quote.empty() ? 0 : quote[0];
+    info.quote = scan->quote;
 
     const size_t wanted = static_cast<size_t>(
         std::min<uint64_t>(options.pieces_per_file, size / options.min_piece_bytes));
@@ -211,21 +240,6 @@ StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
       self->directory_ = pattern;
     }
 
-    std::string columns;
-    for (const auto& c : *described) {
-      columns += (columns.empty() ? "" : ", ") + QuoteString(c[0]) + ": " + QuoteString(c[1]);
-    }
-    std::string dialect = ", auto_detect = false, delim = " + QuoteString(d[0]) +
-                          ", quote = " + QuoteString(quote) + ", escape = " + QuoteString(escape) +
-                          ", new_line = " + QuoteString(newline) + ", columns = {" + columns + "}" +
-                          file.null_option;
-    if (!d[7].empty()) dialect += ", dateformat = " + QuoteString(d[7]);
-    if (!d[8].empty()) dialect += ", timestampformat = " + QuoteString(d[8]);
-    // The plain scan's rejects tables, so that bad rows are kept and counted the same way.
-    dialect +=
-        ", store_rejects = true, rejects_table = 'aidi_rejects', "
-        "rejects_scan = 'aidi_reject_scans'";
-
     std::vector<uint64_t> bounds = {0};
     bounds.insert(bounds.end(), cuts->begin(), cuts->end());
     bounds.push_back(size);
@@ -236,9 +250,9 @@ StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
                                    .string();
       if (::mkfifo(pipe.c_str(), 0600) != 0) break;
       const bool first = p == 0;
-      std::string scan = "read_csv(" + QuoteString(pipe) + dialect +
-                         ", header = " + SqlBool(first && d[6] == "true") + ")";
-      cut.push_back({f, bounds[p], bounds[p + 1], pipe, std::move(scan)});
+      cut.push_back({f, bounds[p], bounds[p + 1], pipe,
+                     "read_csv(" + QuoteString(pipe) + scan->options +
+                         ", header = " + SqlBool(first && scan->header) + ")"});
     }
     if (cut.size() + 1 < bounds.size()) {  // a file system without named pipes, say
       log::Info("cannot make a named pipe for a CSV piece; reading the file whole",

@@ -75,23 +75,25 @@ struct PieceScan {
 };
 
 // The dialect DuckDB detects for `file` (with the plain scan's options) and the columns the plain
-// scan `whole` has, as PieceScan; nullopt when they disagree or the file cannot be cut safely
+// scan has, as PieceScan; nullopt when they disagree or the file cannot be cut safely
 // (see csv_pieces.h), and then the whole-file scan reports whatever is wrong with the file.
-std::optional<PieceScan> PieceScanOf(duckdb::Connection& db, const CsvFile& file,
-                                     const std::string& whole) {
-  const std::string sniff = "sniff_csv(" + QuoteString(file.path) + file.options + ")";
+std::optional<PieceScan> PieceScanOf(duckdb::Connection& db, const CsvFile& file) {
+  // One row per sniffed column, the dialect repeated on each: one sniff for both.
   auto sniffed = StringRows(
       db,
       "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, CAST(SkipRows AS VARCHAR), "
-      "CAST(HasHeader AS VARCHAR), coalesce(DateFormat, ''), coalesce(TimestampFormat, '') FROM " +
-          sniff);
-  auto sniffed_columns =
-      StringRows(db, "SELECT c.name, c.type FROM (SELECT unnest(Columns) AS c FROM " + sniff + ")");
-  auto described =
-      StringRows(db, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM " + whole + ")");
-  if (!sniffed.ok() || sniffed->size() != 1 || !sniffed_columns.ok() || !described.ok() ||
-      described->empty() || *sniffed_columns != *described) {
+      "CAST(HasHeader AS VARCHAR), coalesce(DateFormat, ''), coalesce(TimestampFormat, ''), "
+      "c.name, c.type FROM (SELECT *, unnest(Columns) AS c FROM sniff_csv(" +
+          QuoteString(file.path) + file.options + "))");
+  auto described = StringRows(
+      db, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM " + file.Scan() + ")");
+  if (!sniffed.ok() || !described.ok() || described->empty() ||
+      sniffed->size() != described->size()) {
     return std::nullopt;
+  }
+  for (size_t i = 0; i < described->size(); ++i) {
+    const std::vector<std::string>& row = (*sniffed)[i];
+    if (row[9] != (*described)[i][0] || row[10] != (*described)[i][1]) return std::nullopt;
   }
   const std::vector<std::string>& d = (*sniffed)[0];
   const std::string quote = Unset(d[1]);
@@ -115,13 +117,13 @@ std::optional<PieceScan> PieceScanOf(duckdb::Connection& db, const CsvFile& file
                  file.null_option;
   if (!d[7].empty()) scan.options += ", dateformat = " + QuoteString(d[7]);
   if (!d[8].empty()) scan.options += ", timestampformat = " + QuoteString(d[8]);
-  // The plain scan's rejects tables, so that bad rows are kept and counted the same way.
-  scan.options +=
-      ", store_rejects = true, rejects_table = 'aidi_rejects', rejects_scan = 'aidi_reject_scans'";
+  scan.options += kCsvRejectOptions;  // bad rows kept and counted as the plain scan's are
   return scan;
 }
 
 }  // namespace
+
+std::string CsvFile::Scan() const { return "read_csv(" + QuoteString(path) + options + ")"; }
 
 StatusOr<std::vector<uint64_t>> CsvCutPoints(int fd, uint64_t size, size_t pieces, char quote) {
   std::vector<uint64_t> cuts;
@@ -202,8 +204,7 @@ StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
     const CsvFile& file = files[f];
     FileInfo& info = self->files_.emplace_back();
     info.path = file.path;
-    const std::string whole = "read_csv(" + QuoteString(file.path) + file.options + ")";
-    auto whole_piece = [&] { self->pieces_.push_back({f, 0, 0, file.path, whole}); };
+    auto whole_piece = [&] { self->pieces_.push_back({f, 0, 0, file.path, file.Scan()}); };
 
     std::error_code ec;
     const uint64_t size = fs::file_size(file.path, ec);
@@ -211,7 +212,7 @@ StatusOr<std::unique_ptr<CsvPieces>> CsvPieces::Open(duckdb::Connection& db,
       whole_piece();
       continue;
     }
-    const std::optional<PieceScan> scan = PieceScanOf(db, file, whole);
+    const std::optional<PieceScan> scan = PieceScanOf(db, file);
     if (!scan) {
       whole_piece();
       continue;

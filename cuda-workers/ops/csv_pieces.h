@@ -43,6 +43,11 @@
 
 namespace aidi::worker {
 
+// read_csv options that keep bad rows in aidi_rejects and aidi_reject_scans (InputTable::BadRows
+// reads them): every scan of a CSV input, whole or in pieces, uses them.
+inline constexpr char kCsvRejectOptions[] =
+    ", store_rejects = true, rejects_table = 'aidi_rejects', rejects_scan = 'aidi_reject_scans'";
+
 // One CSV input as the plain scan reads it.
 struct CsvFile {
   std::string path;
@@ -50,6 +55,9 @@ struct CsvFile {
   std::string options;
   // nullstr as the user set it (", nullstr = [...]") or "", for the pieces' scans.
   std::string null_option;
+
+  // read_csv(path, options): the plain scan of the whole file.
+  std::string Scan() const;
 };
 
 struct CsvPieceOptions {

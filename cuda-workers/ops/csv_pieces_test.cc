@@ -49,12 +49,7 @@ class CsvPiecesTest : public ::testing::Test {
   }
 
   // The file as the plain scan reads it: what pieces are compared with.
-  static CsvFile Plain(const std::string& path) {
-    return {path,
-            ", store_rejects = true, rejects_table = 'aidi_rejects', rejects_scan = "
-            "'aidi_reject_scans'",
-            ""};
-  }
+  static CsvFile Plain(const std::string& path) { return {path, kCsvRejectOptions, ""}; }
 
   // The rows of `sql`, every column as text.
   Rows Query(const std::string& sql) {

@@ -186,9 +186,7 @@ StatusOr<InputTable> InputTable::Open(duckdb::Connection& db, const std::vector<
     for (size_t f = 0; f < paths.size(); ++f) {
       CsvFile& file = table.csv_files_.emplace_back();
       file.path = paths[f];
-      file.options =
-          ", store_rejects = true, rejects_table = 'aidi_rejects', rejects_scan = "
-          "'aidi_reject_scans'";
+      file.options = kCsvRejectOptions;
       std::optional<std::string> delimiter = csv.delimiter;
       if (!delimiter && IsTsv(paths[f])) delimiter = "\t";
       if (delimiter) file.options += ", delim = " + QuoteString(*delimiter);
@@ -203,8 +201,7 @@ StatusOr<InputTable> InputTable::Open(duckdb::Connection& db, const std::vector<
         }
         file.options += "}";
       }
-      const std::string scan = "read_csv(" + QuoteString(file.path) + file.options + ")";
-      source += (f == 0 ? "" : " UNION ALL BY NAME SELECT * FROM ") + scan;
+      source += (f == 0 ? "" : " UNION ALL BY NAME SELECT * FROM ") + file.Scan();
     }
   }
 
